@@ -1,0 +1,1 @@
+"""The platform operator's area: shops, plans, suspension, process health."""

@@ -1,0 +1,71 @@
+"""Configuration from the environment (see README: Configuration)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import secrets
+from pathlib import Path
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+INSTANCE_DIR = Path(os.environ.get("MCRM_INSTANCE_DIR", PROJECT_ROOT / "instance"))
+LANGUAGES = ("zh_CN", "en")
+
+
+class ConfigError(RuntimeError):
+    """The app cannot start with this configuration."""
+
+
+def _secret_key(env: str) -> str:
+    """SECRET_KEY from the environment; outside production, one generated once and kept in instance/."""
+    key = os.environ.get("SECRET_KEY")
+    if key:
+        return key
+    if env == "production":
+        raise ConfigError("SECRET_KEY must be set in production (MCRM_ENV=production).")
+    path = INSTANCE_DIR / "secret_key"
+    if not path.exists():
+        INSTANCE_DIR.mkdir(parents=True, exist_ok=True)
+        path.write_text(secrets.token_hex(32))
+        path.chmod(0o600)
+    return path.read_text().strip()
+
+
+def load_config(overrides: dict | None = None) -> dict:
+    env = (overrides or {}).get("MCRM_ENV") or os.environ.get("MCRM_ENV", "development")
+    if env not in ("development", "production", "testing"):
+        raise ConfigError(f"MCRM_ENV must be development, production or testing, not {env!r}.")
+    secure = env == "production"
+    config = {
+        "MCRM_ENV": env,
+        "SECRET_KEY": None,
+        "DATABASE_URL": os.environ.get("DATABASE_URL", f"sqlite:///{INSTANCE_DIR / 'mcrm.db'}"),
+        "MCRM_SMS_TRANSPORT": os.environ.get("MCRM_SMS_TRANSPORT", "sandbox"),
+        "MCRM_SHORT_CODE": os.environ.get("MCRM_SHORT_CODE", "106900"),
+        # Session and remember-me cookies: HttpOnly, SameSite=Lax, Secure outside development.
+        "SESSION_COOKIE_HTTPONLY": True,
+        "SESSION_COOKIE_SAMESITE": "Lax",
+        "SESSION_COOKIE_SECURE": secure,
+        "PERMANENT_SESSION_LIFETIME": dt.timedelta(hours=12),
+        "REMEMBER_COOKIE_DURATION": dt.timedelta(days=30),
+        "REMEMBER_COOKIE_HTTPONLY": True,
+        "REMEMBER_COOKIE_SAMESITE": "Lax",
+        "REMEMBER_COOKIE_SECURE": secure,
+        # Login throttling must be shared by every worker: a Redis URL in production.
+        "RATELIMIT_STORAGE_URI": os.environ.get("MCRM_RATELIMIT_STORAGE_URI", "memory://"),
+        "RATELIMIT_HEADERS_ENABLED": True,
+        "LOGIN_FAILURES_ALLOWED": "10 per 15 minutes",
+        "BABEL_DEFAULT_LOCALE": "zh_CN",
+        "BABEL_DEFAULT_TIMEZONE": "Asia/Shanghai",
+        "BABEL_TRANSLATION_DIRECTORIES": str(PROJECT_ROOT / "mcrm" / "translations"),
+        "WTF_I18N_ENABLED": True,
+    }
+    config.update(overrides or {})
+    if not config["SECRET_KEY"]:
+        config["SECRET_KEY"] = _secret_key(env)
+    if env == "production" and config["RATELIMIT_STORAGE_URI"].startswith("memory://"):
+        raise ConfigError(
+            "MCRM_RATELIMIT_STORAGE_URI must name shared storage (e.g. redis://…) in production, "
+            "or login throttling would count per worker."
+        )
+    return config

@@ -1,0 +1,1 @@
+"""The merchant's home page: the shop at a glance."""

@@ -1,0 +1,1 @@
+"""Shop settings: name, signature, timezone, language, quiet hours."""

@@ -1,0 +1,1 @@
+"""The owner manages the shop's users: create, change roles, disable."""

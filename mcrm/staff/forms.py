@@ -1,0 +1,28 @@
+"""Forms for the shop's users."""
+
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import BooleanField, PasswordField, SelectField, StringField
+from wtforms.validators import DataRequired, Length
+
+from tenants.models import Role
+
+ROLE_LABELS = {Role.OWNER: _l("Owner"), Role.STAFF: _l("Staff")}
+ROLE_CHOICES = [(role.value, label) for role, label in ROLE_LABELS.items()]
+
+
+class StaffCreateForm(FlaskForm):
+    name = StringField(_l("Name"), validators=[DataRequired(), Length(max=80)])
+    login = StringField(_l("Email or mobile"), validators=[DataRequired(), Length(max=254)])
+    password = PasswordField(
+        _l("Initial password"),
+        validators=[DataRequired(), Length(max=200)],
+        description=_l("Tell it to them in person; they can change it after logging in."),
+    )
+    role = SelectField(_l("Role"), choices=ROLE_CHOICES, default=Role.STAFF.value)
+
+
+class StaffEditForm(FlaskForm):
+    name = StringField(_l("Name"), validators=[DataRequired(), Length(max=80)])
+    role = SelectField(_l("Role"), choices=ROLE_CHOICES)
+    active = BooleanField(_l("May log in"))

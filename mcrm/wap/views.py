@@ -1,0 +1,37 @@
+"""WAP pages for staff at the counter."""
+
+from flask import Blueprint, g, redirect, render_template, url_for
+from flask_login import current_user
+
+from mcrm.auth.decorators import shop_user_required
+from mcrm.auth.forms import LoginForm, PasswordChangeForm
+from mcrm.auth.throttle import throttled_login
+from mcrm.auth.views import apply_password_change, log_in, safe_next
+
+bp = Blueprint("wap", __name__, url_prefix="/m")
+
+
+@bp.route("/login", methods=["GET", "POST"])
+@throttled_login
+def login():
+    if current_user.is_authenticated:
+        return redirect(url_for("wap.home"))
+    form = LoginForm()
+    if form.validate_on_submit() and log_in(form):
+        return redirect(safe_next(url_for("wap.home")))
+    return render_template("wap/login.html", form=form)
+
+
+@bp.route("/")
+@shop_user_required
+def home():
+    return render_template("wap/home.html", tenant=g.tenant)
+
+
+@bp.route("/password", methods=["GET", "POST"])
+@shop_user_required
+def password():
+    form = PasswordChangeForm()
+    if form.validate_on_submit() and apply_password_change(form):
+        return redirect(url_for("wap.home"))
+    return render_template("wap/password.html", form=form)
