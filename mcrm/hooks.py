@@ -59,4 +59,6 @@ def init_app(app: Flask) -> None:
     login_manager.login_message = _l("Please log in to continue.")
     login_manager.session_protection = "basic"
     app.before_request(_scope_request)
+    # Per request (the test client can share one app context across requests) and per CLI command.
+    app.teardown_request(_release_session)
     app.teardown_appcontext(_release_session)

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
-from flask import request, session
+from flask import has_request_context, request, session
 from flask_login import current_user
 
 from mcrm.config import LANGUAGES
 
 
 def select_locale() -> str:
+    if not has_request_context():
+        # CLI and jobs: operators read English; jobs that write to people use force_locale.
+        return "en"
     if current_user.is_authenticated:
         if current_user.locale in LANGUAGES:
             return current_user.locale
@@ -17,9 +20,9 @@ def select_locale() -> str:
     tenant = getattr(current_user, "tenant", None)
     if tenant is not None and tenant.locale in LANGUAGES:
         return tenant.locale
-    return request.accept_languages.best_match(LANGUAGES, default="zh_CN") if request else "zh_CN"
+    return request.accept_languages.best_match(LANGUAGES, default="zh_CN")
 
 
 def select_timezone() -> str:
-    tenant = getattr(current_user, "tenant", None)
+    tenant = getattr(current_user, "tenant", None) if has_request_context() else None
     return tenant.timezone if tenant is not None else "Asia/Shanghai"

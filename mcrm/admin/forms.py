@@ -2,7 +2,7 @@
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import PasswordField, SelectField, StringField
+from wtforms import PasswordField, SelectChoice, SelectField, StringField
 from wtforms.validators import DataRequired, Length, Optional, Regexp
 
 from mcrm.auth.forms import LANGUAGE_CHOICES
@@ -23,4 +23,4 @@ class ShopCreateForm(FlaskForm):
 
 
 class ShopStatusForm(FlaskForm):
-    plan = SelectField(_l("Plan"), choices=[(p.value, t.label) for p, t in PLAN_TERMS.items()])
+    plan = SelectField(_l("Plan"), choices=[SelectChoice(p.value, t.label) for p, t in PLAN_TERMS.items()])

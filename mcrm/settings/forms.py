@@ -4,7 +4,7 @@ from zoneinfo import available_timezones
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import SelectField, StringField, TimeField
+from wtforms import SelectChoice, SelectField, StringField, TimeField
 from wtforms.validators import DataRequired, Length, ValidationError
 
 from mcrm.auth.forms import LANGUAGE_CHOICES
@@ -21,7 +21,7 @@ class SettingsForm(FlaskForm):
         validators=[DataRequired(), Length(max=30)],
         description=_l("Leads every message to members, e.g. 【老王烧烤】."),
     )
-    timezone = SelectField(_l("Timezone"), choices=[(z, z) for z in TIMEZONE_CHOICES])
+    timezone = SelectField(_l("Timezone"), choices=[SelectChoice(z) for z in TIMEZONE_CHOICES])
     locale = SelectField(_l("Shop language"), choices=LANGUAGE_CHOICES)
     quiet_start = TimeField(_l("Quiet hours start"), validators=[DataRequired()])
     quiet_end = TimeField(
