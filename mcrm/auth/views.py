@@ -12,6 +12,7 @@ from mcrm.auth.forms import LanguageForm, LoginForm, PasswordChangeForm, SignupF
 from mcrm.auth.services import authenticate
 from mcrm.auth.throttle import throttled_login
 from mcrm.db import db
+from tenants.isolation import bind_tenant
 from tenants.services import TenantError, change_password, create_tenant
 
 bp = Blueprint("auth", __name__)
@@ -70,6 +71,7 @@ def signup():
         else:
             db.commit()
             session.clear()
+            bind_tenant(tenant.id)  # the rest of this request belongs to the new shop
             login_user(tenant.users[0])
             flash(_("Welcome! Your shop %(name)s is ready.", name=tenant.name), "success")
             return redirect(url_for("dashboard.index"))

@@ -1,0 +1,35 @@
+"""Shop settings."""
+
+import datetime as dt
+
+from mcrm.db import db
+from tenants.isolation import unscoped
+from tenants.models import Tenant
+from tests.conftest import log_in
+
+FORM = {"name": "Shop A+", "signature": "【A+】", "timezone": "Asia/Singapore", "locale": "zh_CN",
+        "quiet_start": "22:00", "quiet_end": "09:30"}
+
+
+def _tenant(tenant_id):
+    with unscoped():
+        db.expunge_all()
+        return db.get(Tenant, tenant_id)
+
+
+def test_owner_saves_settings(client, shop_a, shop_b):
+    log_in(client, "owner-a@example.com")
+    assert client.post("/settings/", data=FORM).status_code == 302
+    tenant = _tenant(shop_a.tenant.id)
+    assert (tenant.name, tenant.signature, tenant.timezone, tenant.locale) == ("Shop A+", "【A+】", "Asia/Singapore",
+                                                                               "zh_CN")
+    assert (tenant.quiet_start, tenant.quiet_end) == (dt.time(22, 0), dt.time(9, 30))
+    assert _tenant(shop_b.tenant.id).name == "Shop B"
+
+
+def test_bad_settings_are_explained_and_nothing_changes(client, shop_a):
+    log_in(client, "owner-a@example.com")
+    page = client.post("/settings/", data={**FORM, "timezone": "Mars/Olympus", "quiet_end": "22:00"})
+    text = page.get_data(as_text=True)
+    assert page.status_code == 200 and "Not a valid choice" in text and "Start and end must differ." in text
+    assert _tenant(shop_a.tenant.id).name == "Shop A"
