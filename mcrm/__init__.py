@@ -8,12 +8,13 @@ from mcrm.config import PROJECT_ROOT, load_config
 
 
 def create_app(overrides: dict | None = None) -> Flask:
+    config = load_config(overrides)
     app = Flask(
         __name__,
         template_folder=str(PROJECT_ROOT / "templates"),
-        instance_path=str(PROJECT_ROOT / "instance"),
+        instance_path=str(config["MCRM_INSTANCE_DIR"].resolve()),
     )
-    app.config.update(load_config(overrides))
+    app.config.update(config)
 
     from mcrm.db import configure_engine
 

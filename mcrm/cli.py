@@ -12,7 +12,6 @@ from sqlalchemy import select
 from werkzeug.serving import run_simple
 
 from mcrm import migrate
-from mcrm.config import INSTANCE_DIR
 from mcrm.db import db
 from tenants.isolation import unscoped
 from tenants.models import Role, Tenant
@@ -127,8 +126,9 @@ def demo_create():
         f"  owner: owner@demo.mcrm / {owner_password}   http://127.0.0.1:5000/\n"
         f"  admin: admin@demo.mcrm / {admin_password}   http://127.0.0.1:5000/admin/\n"
     )
-    INSTANCE_DIR.mkdir(parents=True, exist_ok=True)
-    path = INSTANCE_DIR / "demo-logins.txt"
+    folder = current_app.config["MCRM_INSTANCE_DIR"]
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / "demo-logins.txt"
     path.write_text(logins)
     path.chmod(0o600)
     click.echo(logins + f"(kept in {path})")

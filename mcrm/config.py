@@ -8,7 +8,6 @@ import secrets
 from pathlib import Path
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
-INSTANCE_DIR = Path(os.environ.get("MCRM_INSTANCE_DIR", PROJECT_ROOT / "instance"))
 LANGUAGES = ("zh_CN", "en")
 
 
@@ -16,16 +15,21 @@ class ConfigError(RuntimeError):
     """The app cannot start with this configuration."""
 
 
-def _secret_key(env: str) -> str:
+def instance_dir() -> Path:
+    """Where the secret key, the SQLite database and the demo logins live."""
+    return Path(os.environ.get("MCRM_INSTANCE_DIR", PROJECT_ROOT / "instance"))
+
+
+def _secret_key(env: str, folder: Path) -> str:
     """SECRET_KEY from the environment; outside production, one generated once and kept in instance/."""
     key = os.environ.get("SECRET_KEY")
     if key:
         return key
     if env == "production":
         raise ConfigError("SECRET_KEY must be set in production (MCRM_ENV=production).")
-    path = INSTANCE_DIR / "secret_key"
+    path = folder / "secret_key"
     if not path.exists():
-        INSTANCE_DIR.mkdir(parents=True, exist_ok=True)
+        folder.mkdir(parents=True, exist_ok=True)
         path.write_text(secrets.token_hex(32))
         path.chmod(0o600)
     return path.read_text().strip()
@@ -36,10 +40,12 @@ def load_config(overrides: dict | None = None) -> dict:
     if env not in ("development", "production", "testing"):
         raise ConfigError(f"MCRM_ENV must be development, production or testing, not {env!r}.")
     secure = env == "production"
+    folder = instance_dir()
     config = {
         "MCRM_ENV": env,
+        "MCRM_INSTANCE_DIR": folder,
         "SECRET_KEY": None,
-        "DATABASE_URL": os.environ.get("DATABASE_URL", f"sqlite:///{INSTANCE_DIR / 'mcrm.db'}"),
+        "DATABASE_URL": os.environ.get("DATABASE_URL", f"sqlite:///{folder / 'mcrm.db'}"),
         "MCRM_SMS_TRANSPORT": os.environ.get("MCRM_SMS_TRANSPORT", "sandbox"),
         "MCRM_SHORT_CODE": os.environ.get("MCRM_SHORT_CODE", "106900"),
         # Session and remember-me cookies: HttpOnly, SameSite=Lax, Secure outside development.
@@ -62,7 +68,7 @@ def load_config(overrides: dict | None = None) -> dict:
     }
     config.update(overrides or {})
     if not config["SECRET_KEY"]:
-        config["SECRET_KEY"] = _secret_key(env)
+        config["SECRET_KEY"] = _secret_key(env, folder)
     if env == "production" and config["RATELIMIT_STORAGE_URI"].startswith("memory://"):
         raise ConfigError(
             "MCRM_RATELIMIT_STORAGE_URI must name shared storage (e.g. redis://…) in production, "

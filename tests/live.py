@@ -39,7 +39,11 @@ def wait_for_port(port: int, process: subprocess.Popen, timeout: float = 30) -> 
 
 def start(args: list[str], env: dict[str, str], port: int) -> subprocess.Popen:
     process = subprocess.Popen(
-        args, cwd=PROJECT_ROOT, env={**os.environ, **env}, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+        args,
+        cwd=PROJECT_ROOT,
+        env={**os.environ, **env},
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
         text=True,
     )
     try:

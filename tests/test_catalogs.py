@@ -13,9 +13,28 @@ CATALOGS = PROJECT_ROOT / "mcrm" / "translations"
 def _extract(tmp_path):
     pot = tmp_path / "messages.pot"
     subprocess.run(
-        [sys.executable, "-m", "babel.messages.frontend", "extract", "-F", "babel.cfg", "-k", "_l",
-         "-k", "lazy_gettext", "-o", str(pot), "--no-location", "mcrm", "tenants", "sms_gateway", "templates"],
-        cwd=PROJECT_ROOT, check=True, capture_output=True,
+        [
+            sys.executable,
+            "-m",
+            "babel.messages.frontend",
+            "extract",
+            "-F",
+            "babel.cfg",
+            "-k",
+            "_l",
+            "-k",
+            "lazy_gettext",
+            "-o",
+            str(pot),
+            "--no-location",
+            "mcrm",
+            "tenants",
+            "sms_gateway",
+            "templates",
+        ],
+        cwd=PROJECT_ROOT,
+        check=True,
+        capture_output=True,
     )
     with pot.open("rb") as f:
         return {m.id if isinstance(m.id, str) else m.id[0] for m in read_po(f) if m.id}
@@ -48,8 +67,11 @@ def test_zh_cn_translations_are_chinese_and_keep_their_placeholders():
             continue
         placeholders = set(re.findall(r"%\(\w+\)[sd]", message.id))
         assert placeholders == set(re.findall(r"%\(\w+\)[sd]", message.string)), message.id
-        assert re.search(r"[\u4e00-\u9fff]", message.string) or not re.search(r"[A-Za-z]{3}", message.id) or \
-            message.id in KEPT_AS_IS, f"not translated to Chinese: {message.id!r} -> {message.string!r}"
+        assert (
+            re.search(r"[\u4e00-\u9fff]", message.string)
+            or not re.search(r"[A-Za-z]{3}", message.id)
+            or message.id in KEPT_AS_IS
+        ), f"not translated to Chinese: {message.id!r} -> {message.string!r}"
 
 
 # Names that read the same in Chinese.

@@ -28,9 +28,17 @@ def test_the_admin_area_does_not_exist_for_shop_users(client, shop_a, path):
 def test_admin_lists_creates_and_suspends_shops(admin_client, shop_a, shop_b):
     page = admin_client.get("/admin/").get_data(as_text=True)
     assert "Shop A" in page and "Shop B" in page
-    response = admin_client.post("/admin/shops/new", data={
-        "name": "Karaoke Star", "extension": "777", "locale": "zh_CN", "owner_name": "Zhou",
-        "owner_login": "zhou@example.com", "owner_password": PASSWORD})
+    response = admin_client.post(
+        "/admin/shops/new",
+        data={
+            "name": "Karaoke Star",
+            "extension": "777",
+            "locale": "zh_CN",
+            "owner_name": "Zhou",
+            "owner_login": "zhou@example.com",
+            "owner_password": PASSWORD,
+        },
+    )
     assert response.status_code == 302
     admin_client.post(f"/admin/shops/{shop_a.tenant.id}", data={"plan": "monthly", "action": "suspend"})
     with unscoped():

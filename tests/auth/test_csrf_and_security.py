@@ -15,8 +15,7 @@ def test_forms_without_a_csrf_token_are_refused(database_url, tmp_path, shop_a):
     assert refused.status_code == 400
     page = client.get("/login").get_data(as_text=True)
     token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', page).group(1)
-    accepted = client.post("/login", data={"login": "owner-a@example.com", "password": PASSWORD,
-                                           "csrf_token": token})
+    accepted = client.post("/login", data={"login": "owner-a@example.com", "password": PASSWORD, "csrf_token": token})
     assert accepted.status_code == 302
 
 
@@ -43,7 +42,7 @@ def test_production_refuses_per_process_login_throttling(monkeypatch):
 
 def test_secret_key_is_generated_once_and_kept_in_the_instance_folder(monkeypatch, tmp_path):
     monkeypatch.delenv("SECRET_KEY", raising=False)
-    monkeypatch.setattr("mcrm.config.INSTANCE_DIR", tmp_path / "instance")
+    monkeypatch.setenv("MCRM_INSTANCE_DIR", str(tmp_path / "instance"))
     first = load_config({"MCRM_ENV": "development"})["SECRET_KEY"]
     second = load_config({"MCRM_ENV": "development"})["SECRET_KEY"]
     assert first == second and len(first) >= 32

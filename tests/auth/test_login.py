@@ -77,8 +77,10 @@ def test_password_change_ends_other_sessions_and_keeps_this_one(app, shop_a):
     other, this = app.test_client(), app.test_client()
     log_in(other, "owner-a@example.com")
     log_in(this, "owner-a@example.com")
-    response = this.post("/account/password", data={"current": PASSWORD, "new": "Tea-Kettle-Lantern-9",
-                                                    "confirm": "Tea-Kettle-Lantern-9"})
+    response = this.post(
+        "/account/password",
+        data={"current": PASSWORD, "new": "Tea-Kettle-Lantern-9", "confirm": "Tea-Kettle-Lantern-9"},
+    )
     assert response.status_code == 302
     assert this.get("/").status_code == 200
     assert other.get("/").status_code == 302
@@ -105,8 +107,9 @@ def test_cookies_are_httponly_samesite_and_remember_me_lasts_30_days(client, sho
 
 
 def test_next_parameter_cannot_send_the_user_elsewhere(client, shop_a):
-    response = client.post("/login?next=https://evil.example/", data={"login": "owner-a@example.com",
-                                                                      "password": PASSWORD})
+    response = client.post(
+        "/login?next=https://evil.example/", data={"login": "owner-a@example.com", "password": PASSWORD}
+    )
     assert response.headers["Location"] == "/"
 
 

@@ -7,8 +7,14 @@ from tenants.isolation import unscoped
 from tenants.models import Role, Tenant, User
 from tests.conftest import PASSWORD
 
-FORM = {"shop_name": "Lily Salon", "owner_name": "Lily", "login": "lily@example.com", "password": PASSWORD,
-        "confirm": PASSWORD, "locale": "en"}
+FORM = {
+    "shop_name": "Lily Salon",
+    "owner_name": "Lily",
+    "login": "lily@example.com",
+    "password": PASSWORD,
+    "confirm": PASSWORD,
+    "locale": "en",
+}
 
 
 def test_signup_creates_the_shop_and_its_owner_and_logs_in(client, shop_a):

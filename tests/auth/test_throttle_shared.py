@@ -31,8 +31,13 @@ def shared_storage():
 
 
 def _workers(database_url, storage, tmp_path, count=2):
-    env = {"DATABASE_URL": database_url, "SECRET_KEY": "shared-secret", "MCRM_RATELIMIT_STORAGE_URI": storage,
-           "MCRM_INSTANCE_DIR": str(tmp_path / "instance"), "MCRM_ENV": "development"}
+    env = {
+        "DATABASE_URL": database_url,
+        "SECRET_KEY": "shared-secret",
+        "MCRM_RATELIMIT_STORAGE_URI": storage,
+        "MCRM_INSTANCE_DIR": str(tmp_path / "instance"),
+        "MCRM_ENV": "development",
+    }
     workers = []
     for _ in range(count):
         port = free_port()
@@ -44,7 +49,8 @@ def _workers(database_url, storage, tmp_path, count=2):
 def _fail_ten_times_across(workers):
     for attempt in range(10):
         status, page = workers[attempt % 2][1].post_form(
-            "/login", {"login": "owner-a@example.com", "password": "Wrong-Horse-Battery"})
+            "/login", {"login": "owner-a@example.com", "password": "Wrong-Horse-Battery"}
+        )
         assert status == 200 and "Wrong login or password." in page
 
 

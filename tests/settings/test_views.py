@@ -7,8 +7,14 @@ from tenants.isolation import unscoped
 from tenants.models import Tenant
 from tests.conftest import log_in
 
-FORM = {"name": "Shop A+", "signature": "【A+】", "timezone": "Asia/Singapore", "locale": "zh_CN",
-        "quiet_start": "22:00", "quiet_end": "09:30"}
+FORM = {
+    "name": "Shop A+",
+    "signature": "【A+】",
+    "timezone": "Asia/Singapore",
+    "locale": "zh_CN",
+    "quiet_start": "22:00",
+    "quiet_end": "09:30",
+}
 
 
 def _tenant(tenant_id):
@@ -21,8 +27,12 @@ def test_owner_saves_settings(client, shop_a, shop_b):
     log_in(client, "owner-a@example.com")
     assert client.post("/settings/", data=FORM).status_code == 302
     tenant = _tenant(shop_a.tenant.id)
-    assert (tenant.name, tenant.signature, tenant.timezone, tenant.locale) == ("Shop A+", "【A+】", "Asia/Singapore",
-                                                                               "zh_CN")
+    assert (tenant.name, tenant.signature, tenant.timezone, tenant.locale) == (
+        "Shop A+",
+        "【A+】",
+        "Asia/Singapore",
+        "zh_CN",
+    )
     assert (tenant.quiet_start, tenant.quiet_end) == (dt.time(22, 0), dt.time(9, 30))
     assert _tenant(shop_b.tenant.id).name == "Shop B"
 

@@ -27,8 +27,9 @@ def _user(login):
 
 def test_owner_adds_a_staff_member_who_can_then_log_in(app, client, monthly_shop_a, shop_b):
     log_in(client, "owner-a@example.com")
-    response = client.post("/staff/new", data={"name": "小李", "login": "13900139000", "password": PASSWORD,
-                                               "role": "staff"})
+    response = client.post(
+        "/staff/new", data={"name": "小李", "login": "13900139000", "password": PASSWORD, "role": "staff"}
+    )
     assert response.status_code == 302
     assert "小李" in client.get("/staff/").get_data(as_text=True)
     assert "Staff B" not in client.get("/staff/").get_data(as_text=True)
@@ -56,8 +57,9 @@ def test_owner_cannot_disable_or_demote_themselves(client, shop_a):
 
 def test_the_plan_limit_is_explained(client, shop_a):
     log_in(client, "owner-a@example.com")
-    page = client.post("/staff/new", data={"name": "X", "login": "x@example.com", "password": PASSWORD,
-                                           "role": "staff"}).get_data(as_text=True)
+    page = client.post(
+        "/staff/new", data={"name": "X", "login": "x@example.com", "password": PASSWORD, "role": "staff"}
+    ).get_data(as_text=True)
     assert "Your plan allows 2 users" in page
 
 
