@@ -58,12 +58,20 @@ _engine: Engine | None = None
 
 
 def _sqlite_pragmas(dbapi_connection, _record):
-    # WAL lets the web app read while the gateway writes; the busy timeout waits instead of failing.
+    # WAL lets readers go on while one writer writes; the busy timeout waits instead of failing.
+    # pysqlite's own deferred BEGIN is switched off: see _sqlite_begin.
+    dbapi_connection.isolation_level = None
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute("PRAGMA busy_timeout=5000")
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.close()
+
+
+def _sqlite_begin(connection) -> None:
+    # A deferred transaction that reads and then writes can fail at once with "database is locked"
+    # when another connection wrote in between; taking the write lock up front makes it wait instead.
+    connection.exec_driver_sql("BEGIN IMMEDIATE")
 
 
 def configure_engine(url: str) -> Engine:
@@ -77,6 +85,7 @@ def configure_engine(url: str) -> Engine:
     engine = create_engine(url, **kwargs)
     if engine.dialect.name == "sqlite":
         event.listen(engine, "connect", _sqlite_pragmas)
+        event.listen(engine, "begin", _sqlite_begin)
     db.remove()
     db.configure(bind=engine)
     _engine = engine

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 from flask import Flask, g, redirect, request, url_for
-from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
 from mcrm.db import db
 from mcrm.extensions import login_manager
+from mcrm.i18n import select_locale
 from tenants.isolation import bind_tenant, clear_scope, unscoped
 from tenants.models import User
 
@@ -50,7 +50,8 @@ def _release_session(_exc: BaseException | None) -> None:
 def _template_globals() -> dict:
     from mcrm.auth.forms import LanguageForm
 
-    return {"language_form": LanguageForm(), "current_locale": str(get_locale())}
+    # Our own code (zh_CN, en), not Babel's expanded name (zh_Hans_CN).
+    return {"language_form": LanguageForm(), "current_locale": select_locale()}
 
 
 def init_app(app: Flask) -> None:

@@ -176,14 +176,19 @@ def _make_shop(app, name: str, letter: str) -> Shop:
 
 
 @pytest.fixture
-def shop_a(app) -> Shop:
-    return _make_shop(app, "Shop A", "a")
+def shops(app) -> tuple[Shop, Shop]:
+    """Two shops in every tenant-facing test (RapidPro's org and org2): A is the subject, B the bystander."""
+    return _make_shop(app, "Shop A", "a"), _make_shop(app, "Shop B", "b")
 
 
 @pytest.fixture
-def shop_b(app, shop_a) -> Shop:
-    """The second shop every tenant-facing test has (RapidPro's org2)."""
-    return _make_shop(app, "Shop B", "b")
+def shop_a(shops) -> Shop:
+    return shops[0]
+
+
+@pytest.fixture
+def shop_b(shops) -> Shop:
+    return shops[1]
 
 
 def log_in(client, login: str, password: str = PASSWORD, path: str = "/login", **extra):

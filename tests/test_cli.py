@@ -17,9 +17,9 @@ def test_tenant_create_prints_slug_and_extension_and_tenant_list_shows_it(app, s
         app, "tenant", "create", "--name", "Tea House", "--owner-email", "tea@example.com", "--owner-password", PASSWORD
     )
     assert result.exit_code == 0
-    assert "slug=tea-house extension=1002 number=1069001002" in result.output
+    assert "slug=tea-house extension=1003 number=1069001003" in result.output
     listing = _run(app, "tenant", "list").output
-    assert "tea-house" in listing and "lao" not in listing and "Shop A" in listing
+    assert "tea-house" in listing and "lao" not in listing and "Shop A" in listing and "Shop B" in listing
 
 
 def test_tenant_create_with_a_taken_extension_fails_with_a_message(app, shop_a):

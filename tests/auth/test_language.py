@@ -19,6 +19,6 @@ def test_shop_language_beats_the_browser_and_user_choice_beats_both(client, shop
         tenant.locale = "zh_CN"
         db.commit()
     log_in(client, "owner-a@example.com")
-    assert "员工" in client.get("/", headers={"Accept-Language": "en"}).get_data(as_text=True)
+    assert "店员" in client.get("/", headers={"Accept-Language": "en"}).get_data(as_text=True)
     client.post("/language", data={"locale": "en"})
     assert "Staff" in client.get("/", headers={"Accept-Language": "zh-CN"}).get_data(as_text=True)

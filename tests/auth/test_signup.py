@@ -21,7 +21,9 @@ def test_signup_creates_the_shop_and_its_owner_and_logs_in(client, shop_a):
     response = client.post("/signup", data=FORM)
     assert response.status_code == 302
     page = client.get("/").get_data(as_text=True)
-    assert "Lily Salon" in page and "1069001002" in page  # short code + the next free extension (shop A has 1001)
+    assert (
+        "Lily Salon" in page and "1069001003" in page
+    )  # short code + the next free extension (shops A and B have 1001, 1002)
     with unscoped():
         tenant = db.scalar(select(Tenant).where(Tenant.name == "Lily Salon"))
         owner = db.scalar(select(User).where(User.email == "lily@example.com"))
@@ -36,4 +38,4 @@ def test_signup_with_a_taken_login_or_weak_password_explains_and_creates_nothing
     mismatch = client.post("/signup", data={**FORM, "confirm": "Other-Horse-Battery"})
     assert "The passwords differ." in mismatch.get_data(as_text=True)
     with unscoped():
-        assert db.scalar(select(func.count()).select_from(Tenant)) == 1
+        assert db.scalar(select(func.count()).select_from(Tenant)) == 2

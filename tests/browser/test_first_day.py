@@ -68,7 +68,7 @@ def test_first_day(server, browser, output_dir, request):
     # Switch the language to Chinese.
     page.select_option("#lang-select", "zh_CN")
     page.click(".language-switch button")
-    expect(page.locator("nav")).to_contain_text("员工")
+    expect(page.locator("nav")).to_contain_text("店员")
     page.screenshot(path=shots / "2-dashboard-zh.png", full_page=True)
 
     # Add a staff member.
@@ -91,4 +91,4 @@ def test_first_day(server, browser, output_dir, request):
     expect(phone.locator("header")).to_contain_text("Lily Salon")
     expect(phone.locator("header")).to_contain_text("小李")
     assert phone.evaluate("document.documentElement.scrollWidth") <= 320
-    phone.screenshot(path=shots / "4-wap-home-zh.png", full_page=True)
+    phone.screenshot(path=shots / "4-wap-home.png", full_page=True)
