@@ -15,6 +15,11 @@ def create_app(overrides: dict | None = None) -> Flask:
         instance_path=str(config["MCRM_INSTANCE_DIR"].resolve()),
     )
     app.config.update(config)
+    if config["MCRM_PROXY_COUNT"]:
+        from werkzeug.middleware.proxy_fix import ProxyFix
+
+        n = config["MCRM_PROXY_COUNT"]
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=n, x_proto=n, x_host=n)
 
     from mcrm.db import configure_engine
 

@@ -28,10 +28,13 @@ def _secret_key(env: str, folder: Path) -> str:
     if env == "production":
         raise ConfigError("SECRET_KEY must be set in production (MCRM_ENV=production).")
     path = folder / "secret_key"
-    if not path.exists():
-        folder.mkdir(parents=True, exist_ok=True)
-        path.write_text(secrets.token_hex(32))
-        path.chmod(0o600)
+    try:
+        # O_EXCL: of several workers starting at once, one writes the key and the others read it.
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        return path.read_text().strip()
+    with os.fdopen(fd, "w") as f:
+        f.write(secrets.token_hex(32))
     return path.read_text().strip()
 
 
@@ -41,6 +44,7 @@ def load_config(overrides: dict | None = None) -> dict:
         raise ConfigError(f"MCRM_ENV must be development, production or testing, not {env!r}.")
     secure = env == "production"
     folder = instance_dir()
+    folder.mkdir(parents=True, exist_ok=True)
     config = {
         "MCRM_ENV": env,
         "MCRM_INSTANCE_DIR": folder,
@@ -52,7 +56,6 @@ def load_config(overrides: dict | None = None) -> dict:
         "SESSION_COOKIE_HTTPONLY": True,
         "SESSION_COOKIE_SAMESITE": "Lax",
         "SESSION_COOKIE_SECURE": secure,
-        "PERMANENT_SESSION_LIFETIME": dt.timedelta(hours=12),
         "REMEMBER_COOKIE_DURATION": dt.timedelta(days=30),
         "REMEMBER_COOKIE_HTTPONLY": True,
         "REMEMBER_COOKIE_SAMESITE": "Lax",
@@ -65,6 +68,10 @@ def load_config(overrides: dict | None = None) -> dict:
         "BABEL_DEFAULT_TIMEZONE": "Asia/Shanghai",
         "BABEL_TRANSLATION_DIRECTORIES": str(PROJECT_ROOT / "mcrm" / "translations"),
         "WTF_I18N_ENABLED": True,
+        # The token is bound to the session already; a time limit would only lose forms left open.
+        "WTF_CSRF_TIME_LIMIT": None,
+        # How many proxies (nginx, a load balancer) stand in front: their X-Forwarded-* are trusted.
+        "MCRM_PROXY_COUNT": int(os.environ.get("MCRM_PROXY_COUNT", "0")),
     }
     config.update(overrides or {})
     if not config["SECRET_KEY"]:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from flask import Flask, g, redirect, request, url_for
-from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
 from mcrm.db import db
@@ -56,8 +55,6 @@ def _template_globals() -> dict:
 
 def init_app(app: Flask) -> None:
     app.context_processor(_template_globals)
-    login_manager.login_view = "auth.login"
-    login_manager.login_message = _l("Please log in to continue.")
     login_manager.session_protection = "basic"
     app.before_request(_scope_request)
     # Per request (the test client can share one app context across requests) and per CLI command.

@@ -7,7 +7,7 @@ import secrets
 from email_validator import EmailNotValidError, validate_email
 from flask_babel import gettext as _
 from slugify import slugify
-from sqlalchemy import Integer, cast, func, select
+from sqlalchemy import Integer, cast, func, literal, or_, select
 from sqlalchemy.exc import IntegrityError
 
 from mcrm.db import db
@@ -17,7 +17,8 @@ from tenants.passwords import hash_password, password_problem, verify_password
 from tenants.phones import normalise_phone
 from tenants.plans import PLAN_TERMS, Plan
 
-FIRST_EXTENSION = 1001
+# Extensions assigned automatically are four digits, so none is a prefix of another.
+AUTO_EXTENSIONS = range(1001, 10000)
 
 
 class TenantError(ValueError):
@@ -25,7 +26,7 @@ class TenantError(ValueError):
 
 
 def parse_login(text: str) -> tuple[str | None, str | None]:
-    """(email, phone) from what a person typed as their login."""
+    """(email, phone) from what a person typed as their login; both None when it is neither."""
     text = text.strip()
     if "@" in text:
         try:
@@ -44,12 +45,42 @@ def find_user_by_login(text: str) -> User | None:
         return db.scalar(select(User).where(column == value))
 
 
-def _login_taken(email: str | None, phone: str | None, except_user: User | None = None) -> bool:
+def _checked_login(name: str, login: str, password: str) -> tuple[str | None, str | None]:
+    """The (email, phone) for a new user, after checking that the login is free and the password good."""
+    email, phone = parse_login(login)
+    if not (email or phone):
+        raise TenantError(_("Enter an email address or a valid mobile number."))
     with unscoped():
-        query = select(User.id).where((User.email == email) if email else (User.phone == phone))
-        if except_user is not None:
-            query = query.where(User.id != except_user.id)
-        return db.scalar(query) is not None
+        taken = db.scalar(select(User.id).where((User.email == email) if email else (User.phone == phone)))
+    if taken:
+        raise TenantError(_("This email or mobile number already has an account."))
+    problem = password_problem(password, name, login)
+    if problem:
+        raise TenantError(problem)
+    return email, phone
+
+
+def new_user(tenant: Tenant | None, *, name: str, login: str, password: str, role: Role) -> User:
+    """A user added and flushed, after checking the login and the password."""
+    email, phone = _checked_login(name, login, password)
+    password_hash = hash_password(password)
+    savepoint = db.begin_nested()  # before the User exists: beginning it flushes the session
+    user = User(
+        tenant_id=tenant.id if tenant else None,
+        tenant=tenant,
+        name=name.strip(),
+        email=email,
+        phone=phone,
+        password_hash=password_hash,
+        role=role,
+    )
+    db.add(user)
+    try:
+        savepoint.commit()
+    except IntegrityError:
+        # Someone registered the same login between our check and this insert.
+        raise TenantError(_("This email or mobile number already has an account.")) from None
+    return user
 
 
 def _unique_slug(wanted: str) -> str:
@@ -63,31 +94,25 @@ def _unique_slug(wanted: str) -> str:
 
 
 def _next_extension() -> str:
-    highest = db.scalar(select(func.max(cast(Tenant.sms_extension, Integer))))
-    return str(max(FIRST_EXTENSION, (highest or 0) + 1))
+    in_range = (func.length(Tenant.sms_extension) == 4) & (cast(Tenant.sms_extension, Integer) >= AUTO_EXTENSIONS[0])
+    highest = db.scalar(select(func.max(cast(Tenant.sms_extension, Integer))).where(in_range))
+    candidate = (highest or AUTO_EXTENSIONS[0] - 1) + 1
+    if candidate not in AUTO_EXTENSIONS:
+        raise TenantError(_("No automatic SMS extension is left; choose one by hand."))
+    return str(candidate)
 
 
-def new_user(tenant: Tenant | None, *, name: str, login: str, password: str, role: Role) -> User:
-    """A user added to the session, after checking the login and the password."""
-    email, phone = parse_login(login)
-    if not (email or phone):
-        raise TenantError(_("Enter an email address or a valid mobile number."))
-    if _login_taken(email, phone):
-        raise TenantError(_("This email or mobile number already has an account."))
-    problem = password_problem(password, name, login)
-    if problem:
-        raise TenantError(problem)
-    user = User(
-        tenant_id=tenant.id if tenant else None,
-        tenant=tenant,
-        name=name.strip(),
-        email=email,
-        phone=phone,
-        password_hash=hash_password(password),
-        role=role,
+def _check_chosen_extension(extension: str) -> None:
+    if not (extension.isdigit() and 1 <= len(extension) <= 8):
+        raise TenantError(_("The SMS extension must be 1 to 8 digits."))
+    # A prefix of another shop's number would make incoming messages ambiguous.
+    clash = db.scalar(
+        select(Tenant.sms_extension).where(
+            or_(Tenant.sms_extension.startswith(extension), literal(extension).startswith(Tenant.sms_extension))
+        )
     )
-    db.add(user)
-    return user
+    if clash:
+        raise TenantError(_("SMS extension %(ext)s is already in use.", ext=extension))
 
 
 def create_tenant(
@@ -105,18 +130,21 @@ def create_tenant(
     name = name.strip()
     if not name:
         raise TenantError(_("Enter the shop's name."))
-    if extension is not None and not (extension.isdigit() and 1 <= len(extension) <= 8):
-        raise TenantError(_("The SMS extension must be 1 to 8 digits."))
+    _checked_login(owner_name, owner_login, owner_password)
     with unscoped():
-        if extension and db.scalar(select(Tenant.id).where(Tenant.sms_extension == extension)):
-            raise TenantError(_("SMS extension %(ext)s is already in use.", ext=extension))
-        if slug and db.scalar(select(Tenant.id).where(Tenant.slug == slugify(slug))):
-            raise TenantError(_("The short name %(slug)s is already in use.", slug=slug))
+        if extension:
+            _check_chosen_extension(extension)
+        if slug is not None:
+            slug = slugify(slug, max_length=30)
+            if not slug:
+                raise TenantError(_("The short name needs letters or digits."))
+            if db.scalar(select(Tenant.id).where(Tenant.slug == slug)):
+                raise TenantError(_("The short name %(slug)s is already in use.", slug=slug))
         for _attempt in range(5):
             savepoint = db.begin_nested()
             tenant = Tenant(
                 name=name,
-                slug=slugify(slug, max_length=30) if slug else _unique_slug(name),
+                slug=slug or _unique_slug(name),
                 sms_extension=extension or _next_extension(),
                 signature=f"【{name[:26]}】",
                 locale=locale,
@@ -125,40 +153,47 @@ def create_tenant(
             )
             db.add(tenant)
             try:
-                db.flush()
+                savepoint.commit()
             except IntegrityError:
-                # Another sign-up took the same slug or extension between our read and write.
-                savepoint.rollback()
+                # Another sign-up took the same slug or extension between our read and our write.
                 if extension or slug:
                     raise TenantError(_("That short name or SMS extension was just taken.")) from None
                 continue
             new_user(tenant, name=owner_name, login=owner_login, password=owner_password, role=Role.OWNER)
-            db.flush()
-            savepoint.commit()
             return tenant
     raise TenantError(_("Could not assign an SMS extension; please try again."))
+
+
+def _check_room_for_one_more(tenant: Tenant) -> None:
+    limit = PLAN_TERMS[tenant.plan].max_staff
+    if sum(1 for u in tenant.users if u.active) >= limit:
+        raise TenantError(_("Your plan allows %(n)d users. Upgrade the plan to add more.", n=limit))
 
 
 def add_staff(tenant: Tenant, *, name: str, login: str, password: str, role: Role = Role.STAFF) -> User:
     if role == Role.ADMIN:
         raise TenantError(_("Choose owner or staff."))
-    limit = PLAN_TERMS[tenant.plan].max_staff
-    if len(tenant.users) >= limit:
-        raise TenantError(_("Your plan allows %(n)d users. Upgrade the plan to add more.", n=limit))
-    user = new_user(tenant, name=name, login=login, password=password, role=role)
-    db.flush()
-    return user
+    _check_room_for_one_more(tenant)
+    return new_user(tenant, name=name, login=login, password=password, role=role)
 
 
-def update_staff(tenant: Tenant, user: User, *, name: str, role: Role, active: bool, acting: User) -> None:
-    """Change a user's name, role or access; a shop always keeps one active owner."""
+def update_staff(
+    tenant: Tenant, user: User, *, name: str, role: Role, active: bool, acting: User, new_password: str | None = None
+) -> None:
+    """Change a user's name, role, access or password; a shop always keeps the acting owner."""
     if user.id == acting.id and (role != user.role or not active):
         raise TenantError(_("You cannot change your own role or disable yourself."))
+    if active and not user.active:
+        _check_room_for_one_more(tenant)
+    if new_password:
+        problem = password_problem(new_password, user.name, user.login)
+        if problem:
+            raise TenantError(problem)
+        user.password_hash = hash_password(new_password)
     user.name = name.strip()
-    if user.role != role or user.active != active:
+    if new_password or user.role != role or user.active != active:
         user.role, user.active = role, active
-        user.session_version += 1  # a demoted or disabled user is logged out at once
-    db.flush()
+        user.session_version += 1  # a demoted, disabled or reset user is logged out at once
 
 
 def change_password(user: User, current: str, new: str) -> None:

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+from flask.testing import FlaskClient
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
@@ -25,7 +26,8 @@ from tenants.models import Role, Tenant, User
 from tenants.services import add_staff, create_tenant
 
 PASSWORD = "Corr3ct-Horse-Battery"
-LOCAL_POSTGRES = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
+# The maintenance database: each run creates and drops a database of its own beside it.
+LOCAL_POSTGRES = "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
 
 
 def _postgres_url() -> str | None:
@@ -115,6 +117,14 @@ def database_url(request, tmp_path, sqlite_template):
     engine.dispose()
 
 
+class EnglishClient(FlaskClient):
+    """A test client whose browser asks for English, so assertions can read English text."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.environ_base["HTTP_ACCEPT_LANGUAGE"] = "en"
+
+
 def make_test_app(database_url: str, tmp_path: Path, **overrides):
     config = {
         "MCRM_ENV": "testing",
@@ -126,7 +136,9 @@ def make_test_app(database_url: str, tmp_path: Path, **overrides):
     }
     config.update(overrides)
     os.environ["MCRM_INSTANCE_DIR"] = str(tmp_path / "instance")
-    return create_app(config)
+    app = create_app(config)
+    app.test_client_class = EnglishClient
+    return app
 
 
 @pytest.fixture

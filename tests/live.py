@@ -74,13 +74,16 @@ class FormClient:
         )
 
     def get(self, path: str) -> tuple[int, str]:
-        return self._open(urllib.request.Request(self.base_url + path))
+        return self._open(self._request(path))
 
     def post_form(self, path: str, data: dict[str, str]) -> tuple[int, str]:
         _, page = self.get(path)
         token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', page).group(1)
         body = urllib.parse.urlencode({**data, "csrf_token": token}).encode()
-        return self._open(urllib.request.Request(self.base_url + path, data=body, method="POST"))
+        return self._open(self._request(path, data=body, method="POST"))
+
+    def _request(self, path: str, **kwargs) -> urllib.request.Request:
+        return urllib.request.Request(self.base_url + path, headers={"Accept-Language": "en"}, **kwargs)
 
     def _open(self, request) -> tuple[int, str]:
         try:

@@ -1,6 +1,6 @@
 """Platform admin: list, create and suspend shops; see the health of the background processes."""
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from sqlalchemy import func, select
 
@@ -8,6 +8,7 @@ from mcrm.admin.forms import ShopCreateForm, ShopStatusForm
 from mcrm.auth.decorators import admin_required
 from mcrm.db import db
 from mcrm.heartbeats import ProcessHeartbeat
+from tenants.isolation import get_or_404
 from tenants.models import Tenant, TenantStatus, User
 from tenants.numbers import sms_number
 from tenants.plans import PLAN_TERMS, Plan
@@ -56,7 +57,7 @@ def create_shop():
 @bp.route("/shops/<int:tenant_id>", methods=["GET", "POST"])
 @admin_required
 def shop(tenant_id: int):
-    tenant = db.get(Tenant, tenant_id) or abort(404)
+    tenant = get_or_404(Tenant, tenant_id)
     form = ShopStatusForm(plan=tenant.plan.value)
     if form.validate_on_submit():
         action = request.form.get("action")

@@ -25,10 +25,8 @@ def owner_required(view):
     """The shop's owner: settings, staff, exports."""
 
     @wraps(view)
-    @login_required
+    @shop_user_required
     def wrapped(*args, **kwargs):
-        if current_user.tenant_id is None:
-            abort(404)
         if not current_user.is_owner:
             abort(403)
         return view(*args, **kwargs)

@@ -1,4 +1,4 @@
-"""Login throttling: failures are counted per account and per address in shared storage."""
+"""Throttling of logins and sign-ups, counted in the storage all workers share."""
 
 from __future__ import annotations
 
@@ -11,28 +11,31 @@ from tenants.services import parse_login
 
 def _account_key() -> str:
     email, phone = parse_login(request.form.get("login", ""))
-    return f"login:{email or phone or request.form.get('login', '').strip().lower()}"
+    return email or phone or request.form.get("login", "").strip().lower()
 
 
 def _failed(response) -> bool:
     # A failed attempt re-renders the form (200); a success redirects.
-    return request.method == "POST" and response.status_code == 200
+    return response.status_code == 200
+
+
+# Shared limits: the portal's and the WAP page's login count against the same budgets.
+failed_logins_per_account = limiter.shared_limit(
+    lambda: current_app.config["LOGIN_FAILURES_ALLOWED"],
+    scope="login-account",
+    key_func=_account_key,
+    methods=["POST"],
+    deduct_when=_failed,
+)
+failed_logins_per_address = limiter.shared_limit(
+    "100 per 15 minutes", scope="login-address", key_func=get_remote_address, methods=["POST"], deduct_when=_failed
+)
+# Sign-up says when a login is taken; limiting it per address keeps that from becoming an account finder.
+signups_per_address = limiter.shared_limit(
+    "20 per hour", scope="signup-address", key_func=get_remote_address, methods=["POST"]
+)
 
 
 def throttled_login(view):
-    """At most LOGIN_FAILURES_ALLOWED failures per account; ten times as many per address."""
-    per_account = limiter.limit(
-        lambda: current_app.config["LOGIN_FAILURES_ALLOWED"],
-        key_func=_account_key,
-        methods=["POST"],
-        deduct_when=_failed,
-        scope="login-account",
-    )
-    per_address = limiter.limit(
-        lambda: "100 per 15 minutes",
-        key_func=get_remote_address,
-        methods=["POST"],
-        deduct_when=_failed,
-        scope="login-address",
-    )
-    return per_address(per_account(view))
+    """At most LOGIN_FAILURES_ALLOWED failures per account, and 100 per address, in 15 minutes."""
+    return failed_logins_per_address(failed_logins_per_account(view))

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 from urllib.parse import urlsplit
 
-from flask import Blueprint, flash, redirect, render_template, request, session, url_for
+from flask import Blueprint, current_app, flash, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required, login_user, logout_user
+from flask_login.config import COOKIE_NAME as REMEMBER_COOKIE
 
 from mcrm.auth.forms import LanguageForm, LoginForm, PasswordChangeForm, SignupForm
 from mcrm.auth.services import authenticate
-from mcrm.auth.throttle import throttled_login
+from mcrm.auth.throttle import signups_per_address, throttled_login
 from mcrm.db import db
 from tenants.isolation import bind_tenant
 from tenants.services import TenantError, change_password, create_tenant
@@ -37,7 +38,13 @@ def log_in(form: LoginForm) -> bool:
     if user is None:
         form.password.errors.append(problem)
         return False
-    session.clear()  # a fresh session on login, so a planted session id is worthless
+    # A fresh session on login, so a planted session is worthless; a language picked on the login
+    # page survives and becomes the user's choice when they have made none.
+    locale = session.get("locale")
+    session.clear()
+    if locale and not user.locale:
+        user.locale = locale
+        db.commit()
     login_user(user, remember=form.remember.data)
     return True
 
@@ -54,6 +61,7 @@ def login():
 
 
 @bp.route("/signup", methods=["GET", "POST"])
+@signups_per_address
 def signup():
     form = SignupForm()
     if form.validate_on_submit():
@@ -85,8 +93,8 @@ def logout():
     current_user.session_version += 1
     db.commit()
     wap = request.form.get("face") == "wap"
-    logout_user()
     session.clear()
+    logout_user()  # after the clear, so Flask-Login still deletes the remember-me cookie
     return redirect(url_for("wap.login" if wap else "auth.login"))
 
 
@@ -111,8 +119,10 @@ def apply_password_change(form: PasswordChangeForm) -> bool:
         form.new.errors.append(str(error))
         return False
     db.commit()
-    # Every other session is over; this one continues under the new session version.
-    login_user(current_user._get_current_object())
+    # Every other session is over; this one continues under the new session version, and keeps
+    # its remember-me cookie if it had one.
+    remembered = current_app.config.get("REMEMBER_COOKIE_NAME", REMEMBER_COOKIE) in request.cookies
+    login_user(current_user._get_current_object(), remember=remembered)
     flash(_("Password changed. Other sessions have been logged out."), "success")
     return True
 

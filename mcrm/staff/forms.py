@@ -3,7 +3,7 @@
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import BooleanField, PasswordField, SelectChoice, SelectField, StringField
-from wtforms.validators import DataRequired, Length
+from wtforms.validators import DataRequired, Length, Optional
 
 from tenants.models import Role
 
@@ -26,3 +26,8 @@ class StaffEditForm(FlaskForm):
     name = StringField(_l("Name"), validators=[DataRequired(), Length(max=80)])
     role = SelectField(_l("Role"), choices=ROLE_CHOICES)
     active = BooleanField(_l("May log in"))
+    new_password = PasswordField(
+        _l("New password"),
+        validators=[Optional(), Length(max=200)],
+        description=_l("Only to reset a forgotten password; leave empty to keep it."),
+    )

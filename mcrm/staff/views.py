@@ -57,6 +57,7 @@ def edit(user_id: int):
                 role=Role(form.role.data),
                 active=form.active.data,
                 acting=current_user,
+                new_password=form.new_password.data or None,
             )
         except TenantError as error:
             db.rollback()

@@ -6,7 +6,7 @@ from flask_login import current_user
 from mcrm.auth.decorators import shop_user_required
 from mcrm.auth.forms import LoginForm, PasswordChangeForm
 from mcrm.auth.throttle import throttled_login
-from mcrm.auth.views import apply_password_change, log_in, safe_next
+from mcrm.auth.views import apply_password_change, home_for, log_in, safe_next
 
 bp = Blueprint("wap", __name__, url_prefix="/m")
 
@@ -15,11 +15,16 @@ bp = Blueprint("wap", __name__, url_prefix="/m")
 @throttled_login
 def login():
     if current_user.is_authenticated:
-        return redirect(url_for("wap.home"))
+        return redirect(wap_home_for(current_user))
     form = LoginForm()
     if form.validate_on_submit() and log_in(form):
-        return redirect(safe_next(url_for("wap.home")))
+        return redirect(safe_next(wap_home_for(current_user)))
     return render_template("wap/login.html", form=form)
+
+
+def wap_home_for(user) -> str:
+    # Platform admins have no counter page.
+    return home_for(user) if user.is_admin else url_for("wap.home")
 
 
 @bp.route("/")

@@ -53,3 +53,8 @@ def test_admin_lists_creates_and_suspends_shops(admin_client, shop_a, shop_b):
 def test_admin_home_after_login_is_the_shop_list(app, admin_client):
     assert admin_client.get("/login").headers["Location"] == "/admin/"
     assert admin_client.get("/").status_code == 404
+
+
+def test_an_admin_logging_in_on_the_wap_page_lands_on_the_admin_area(app, admin_client):
+    wap = app.test_client()
+    assert log_in(wap, "ops@example.com", path="/m/login").headers["Location"] == "/admin/"

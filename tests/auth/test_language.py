@@ -22,3 +22,9 @@ def test_shop_language_beats_the_browser_and_user_choice_beats_both(client, shop
     assert "店员" in client.get("/", headers={"Accept-Language": "en"}).get_data(as_text=True)
     client.post("/language", data={"locale": "en"})
     assert "Staff" in client.get("/", headers={"Accept-Language": "zh-CN"}).get_data(as_text=True)
+
+
+def test_language_picked_on_the_login_page_survives_the_login(client, shop_a):
+    client.post("/language?next=/login", data={"locale": "zh_CN"})
+    log_in(client, "owner-a@example.com")  # shop A's language is English
+    assert "店员" in client.get("/").get_data(as_text=True)

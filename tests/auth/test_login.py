@@ -116,3 +116,16 @@ def test_next_parameter_cannot_send_the_user_elsewhere(client, shop_a):
 @pytest.mark.parametrize("path", ["/", "/staff/", "/settings/", "/m/"])
 def test_pages_need_a_login(client, path):
     assert client.get(path).status_code == 302
+
+
+def test_portal_and_wap_logins_share_one_failure_budget(client, shop_a):
+    for attempt in range(10):
+        path = "/login" if attempt % 2 else "/m/login"
+        assert log_in(client, "owner-a@example.com", "Wrong-Horse-Battery", path=path).status_code == 200
+    assert log_in(client, "owner-a@example.com", path="/m/login").status_code == 429
+    assert log_in(client, "owner-a@example.com", path="/login").status_code == 429
+
+
+def test_wrong_method_gets_a_translated_page(client):
+    response = client.get("/logout", headers={"Accept-Language": "zh-CN"})
+    assert response.status_code == 405 and "不能以这种方式打开此页面" in response.get_data(as_text=True)

@@ -82,3 +82,28 @@ def test_staff_navigation_shows_only_what_they_may_open(client, shop_a):
     log_in(client, "staff-a@example.com")
     page = client.get("/").get_data(as_text=True)
     assert 'href="/staff/"' not in page and 'href="/settings/"' not in page
+
+
+def test_owner_resets_a_forgotten_password_and_the_old_sessions_end(app, client, shop_a):
+    staff_client = app.test_client()
+    log_in(staff_client, "staff-a@example.com")
+    log_in(client, "owner-a@example.com")
+    client.post(
+        f"/staff/{shop_a.staff.id}/edit",
+        data={"name": "Staff a", "role": "staff", "active": "y", "new_password": "Plum-Blossom-River-5"},
+    )
+    assert staff_client.get("/").status_code == 302
+    assert log_in(app.test_client(), "staff-a@example.com", "Plum-Blossom-River-5").status_code == 302
+
+
+def test_a_disabled_user_frees_a_seat_on_the_plan(client, shop_a):
+    log_in(client, "owner-a@example.com")
+    client.post(f"/staff/{shop_a.staff.id}/edit", data={"name": "Staff a", "role": "staff"})
+    response = client.post(
+        "/staff/new", data={"name": "New", "login": "new@example.com", "password": PASSWORD, "role": "staff"}
+    )
+    assert response.status_code == 302
+    # Re-enabling the old one would now exceed the trial plan's two users.
+    page = client.post(f"/staff/{shop_a.staff.id}/edit", data={"name": "Staff a", "role": "staff", "active": "y"})
+    assert "Your plan allows 2 users" in page.get_data(as_text=True)
+    assert _user("staff-a@example.com").active is False

@@ -38,6 +38,15 @@ def test_same_name_gets_a_distinct_slug_and_chosen_extension_is_kept(ctx):
         _create("Third", "c@example.com", extension="88")
 
 
+def test_a_chosen_extension_may_not_be_a_prefix_of_another(ctx):
+    _create("One", "one@example.com")  # 1001
+    for clash in ("10", "100", "10011"):
+        with pytest.raises(TenantError, match="already in use"):
+            _create("Two", "two@example.com", extension=clash)
+    assert _create("Two", "two@example.com", extension="88").sms_extension == "88"
+    assert _create("Three", "three@example.com").sms_extension == "1002"
+
+
 def test_login_must_be_unique_and_valid(ctx):
     _create("One", "same@example.com")
     with pytest.raises(TenantError, match="already has an account"):
