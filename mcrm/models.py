@@ -1,7 +1,11 @@
 """Imports every model module so the metadata is complete (for Alembic and the tests)."""
 
+from mcrm.api.models import ApiToken
 from mcrm.heartbeats import ProcessHeartbeat
+from mcrm.members.models import Member, Tag
 from mcrm.messaging.models import Message
+from mcrm.points.models import LedgerEntry, Purchase, Reward
 from tenants.models import Tenant, User
 
-__all__ = ["Message", "ProcessHeartbeat", "Tenant", "User"]
+__all__ = ["ApiToken", "LedgerEntry", "Member", "Message", "ProcessHeartbeat", "Purchase", "Reward", "Tag", "Tenant",
+           "User"]

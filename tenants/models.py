@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import datetime as dt
 import enum
+from decimal import Decimal
 
 from flask_login import UserMixin
-from sqlalchemy import CheckConstraint, Enum, ForeignKey, String, Time
+from sqlalchemy import CheckConstraint, Enum, ForeignKey, Numeric, String, Time
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from mcrm.db import Base, utcnow
@@ -47,6 +48,12 @@ class Tenant(Base):
     signature: Mapped[str] = mapped_column(String(30))
     quiet_start: Mapped[dt.time] = mapped_column(Time, default=dt.time(21, 0))
     quiet_end: Mapped[dt.time] = mapped_column(Time, default=dt.time(8, 0))
+    # ISO 3166 region: the default for members' phone numbers (and later, public holidays).
+    country: Mapped[str] = mapped_column(String(2), default="CN")
+    # The earning rule: floor(amount × points_per_unit) points for a purchase of at least points_min_amount.
+    points_per_unit: Mapped[Decimal] = mapped_column(Numeric(8, 2), default=Decimal("1"))
+    points_min_amount: Mapped[Decimal] = mapped_column(Numeric(12, 2), default=Decimal("0"))
+    welcome_bonus: Mapped[int] = mapped_column(default=0)
     status: Mapped[TenantStatus] = mapped_column(_enum(TenantStatus), default=TenantStatus.ACTIVE)
     plan: Mapped[Plan] = mapped_column(_enum(Plan), default=Plan.TRIAL)
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)

@@ -1,0 +1,1 @@
+"""The POS API under /api/v1: JSON, Bearer tokens per shop, an OpenAPI document."""

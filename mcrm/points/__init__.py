@@ -1,0 +1,1 @@
+"""Purchases and the points ledger: earn, redeem, adjust, reverse; rewards; the earning rule."""
