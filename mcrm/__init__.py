@@ -37,14 +37,24 @@ def create_app(overrides: dict | None = None) -> Flask:
     errors.init_app(app)
 
     from mcrm.admin.views import bp as admin_bp
+    from mcrm.api.token_views import bp as api_tokens_bp
+    from mcrm.api.views import bp as api_bp
     from mcrm.auth.views import bp as auth_bp
     from mcrm.dashboard.views import bp as dashboard_bp
+    from mcrm.members.io_views import bp as member_io_bp
+    from mcrm.members.views import bp as members_bp
+    from mcrm.points.views import bp as points_bp
     from mcrm.settings.views import bp as settings_bp
     from mcrm.staff.views import bp as staff_bp
     from mcrm.wap.views import bp as wap_bp
 
-    for blueprint in (auth_bp, dashboard_bp, settings_bp, staff_bp, wap_bp, admin_bp):
+    blueprints = (auth_bp, dashboard_bp, members_bp, member_io_bp, points_bp, settings_bp, staff_bp, api_tokens_bp,
+                  wap_bp, admin_bp)
+    for blueprint in blueprints:
         app.register_blueprint(blueprint)
+    # The API authenticates with Bearer tokens, not cookies, so CSRF does not apply to it.
+    csrf.exempt(api_bp)
+    app.register_blueprint(api_bp)
 
     from mcrm.cli import register_cli
 

@@ -1,0 +1,5 @@
+"""The portal's member pages."""
+
+from flask import Blueprint
+
+bp = Blueprint("members", __name__, url_prefix="/members")
