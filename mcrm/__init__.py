@@ -23,7 +23,7 @@ def create_app(overrides: dict | None = None) -> Flask:
 
     from mcrm.db import configure_engine
 
-    configure_engine(app.config["DATABASE_URL"])
+    configure_engine(app.config["DATABASE_URL"], pool_size=app.config["DATABASE_POOL_SIZE"])
 
     from mcrm import errors, hooks
     from mcrm.extensions import babel, csrf, limiter, login_manager
@@ -48,8 +48,18 @@ def create_app(overrides: dict | None = None) -> Flask:
     from mcrm.staff.views import bp as staff_bp
     from mcrm.wap.views import bp as wap_bp
 
-    blueprints = (auth_bp, dashboard_bp, members_bp, member_io_bp, points_bp, settings_bp, staff_bp, api_tokens_bp,
-                  wap_bp, admin_bp)
+    blueprints = (
+        auth_bp,
+        dashboard_bp,
+        members_bp,
+        member_io_bp,
+        points_bp,
+        settings_bp,
+        staff_bp,
+        api_tokens_bp,
+        wap_bp,
+        admin_bp,
+    )
     for blueprint in blueprints:
         app.register_blueprint(blueprint)
     # The API authenticates with Bearer tokens, not cookies, so CSRF does not apply to it.

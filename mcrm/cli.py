@@ -198,5 +198,7 @@ def serve(host, port):
 
 
 def register_cli(app: Flask) -> None:
-    for group in (db_cli, tenant_cli, admin_cli, demo_cli, gateway_cli, scheduler_cli, serve):
+    from mcrm.points.cli import points_cli
+
+    for group in (db_cli, tenant_cli, admin_cli, demo_cli, gateway_cli, scheduler_cli, serve, points_cli):
         app.cli.add_command(group)

@@ -50,6 +50,8 @@ def load_config(overrides: dict | None = None) -> dict:
         "MCRM_INSTANCE_DIR": folder,
         "SECRET_KEY": None,
         "DATABASE_URL": os.environ.get("DATABASE_URL", f"sqlite:///{folder / 'mcrm.db'}"),
+        # Connections each process keeps open (PostgreSQL); threads beyond it wait for one.
+        "DATABASE_POOL_SIZE": int(os.environ.get("MCRM_DB_POOL_SIZE", "5")),
         "MCRM_SMS_TRANSPORT": os.environ.get("MCRM_SMS_TRANSPORT", "sandbox"),
         "MCRM_SHORT_CODE": os.environ.get("MCRM_SHORT_CODE", "106900"),
         # Session and remember-me cookies: HttpOnly, SameSite=Lax, Secure outside development.

@@ -74,12 +74,12 @@ def _sqlite_begin(connection) -> None:
     connection.exec_driver_sql("BEGIN IMMEDIATE")
 
 
-def configure_engine(url: str) -> Engine:
+def configure_engine(url: str, pool_size: int = 5) -> Engine:
     """Create the process's engine for `url` and bind the session factory to it."""
     global _engine
     if _engine is not None:
         _engine.dispose()
-    kwargs = {"pool_pre_ping": True}
+    kwargs = {"pool_pre_ping": True, "pool_size": pool_size, "max_overflow": 10}
     if url.startswith("sqlite"):
         kwargs = {"connect_args": {"check_same_thread": False}}
     engine = create_engine(url, **kwargs)

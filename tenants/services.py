@@ -78,6 +78,7 @@ def new_user(tenant: Tenant | None, *, name: str, login: str, password: str, rol
     try:
         savepoint.commit()
     except IntegrityError:
+        savepoint.rollback()  # the failed flush leaves the savepoint to be rolled back
         # Someone registered the same login between our check and this insert.
         raise TenantError(_("This email or mobile number already has an account.")) from None
     return user
@@ -155,6 +156,7 @@ def create_tenant(
             try:
                 savepoint.commit()
             except IntegrityError:
+                savepoint.rollback()  # the failed flush leaves the savepoint to be rolled back
                 # Another sign-up took the same slug or extension between our read and our write.
                 if extension or slug:
                     raise TenantError(_("That short name or SMS extension was just taken.")) from None

@@ -68,8 +68,16 @@ def create_member(
         raise DuplicateMember(existing)
     now = utcnow()
     member = Member(
-        tenant_id=tenant.id, phone=e164, phone_tail=e164[-4:], name=(name or "").strip(), gender=gender,
-        notes=notes or "", source=source, joined_at=now, consent_source=source, consent_at=now,
+        tenant_id=tenant.id,
+        phone=e164,
+        phone_tail=e164[-4:],
+        name=(name or "").strip(),
+        gender=gender,
+        notes=notes or "",
+        source=source,
+        joined_at=now,
+        consent_source=source,
+        consent_at=now,
         consent_evidence=_evidence(source, by_user, consent_evidence),
         consent_by_user_id=by_user.id if by_user else None,
     )
@@ -79,6 +87,7 @@ def create_member(
     try:
         savepoint.commit()
     except IntegrityError:
+        savepoint.rollback()  # the failed flush leaves the savepoint to be rolled back
         # The same phone was registered by another request a moment ago.
         raise DuplicateMember(find_by_phone(tenant, e164)) from None
     set_tags(tenant, member, tags)
@@ -93,8 +102,17 @@ def set_birthday(member: Member, birthday: Birthday | None) -> None:
     member.birthday_lunar = birthday.lunar if birthday else False
 
 
-def update_member(tenant: Tenant, member: Member, *, phone: str, name: str, gender: Gender,
-                  birthday: Birthday | None, notes: str, tags: Iterable[str]) -> None:
+def update_member(
+    tenant: Tenant,
+    member: Member,
+    *,
+    phone: str,
+    name: str,
+    gender: Gender,
+    birthday: Birthday | None,
+    notes: str,
+    tags: Iterable[str],
+) -> None:
     e164 = member_phone(tenant, phone)
     if e164 != member.phone:
         other = find_by_phone(tenant, e164)
@@ -128,8 +146,10 @@ def set_tags(tenant: Tenant, member: Member, names: Iterable[str]) -> None:
     db.flush()
     db.execute(delete(member_tags).where(member_tags.c.member_id == member.id))
     if names:
-        db.execute(member_tags.insert(), [{"tenant_id": tenant.id, "member_id": member.id,
-                                           "tag_id": existing[n].id} for n in names])
+        db.execute(
+            member_tags.insert(),
+            [{"tenant_id": tenant.id, "member_id": member.id, "tag_id": existing[n].id} for n in names],
+        )
     db.expire(member, ["tags"])
 
 
@@ -149,14 +169,21 @@ def member_query(tenant: Tenant, *, q: str = "", tag: str = "", opted_out: bool 
             conditions.append(Member.phone_tail == digits)
         elif len(digits) >= 5:
             conditions.append(Member.phone.contains(digits))
-        tagged = select(member_tags.c.member_id).join(Tag, Tag.id == member_tags.c.tag_id).where(
-            Tag.tenant_id == tenant.id, Tag.name == q)
+        tagged = (
+            select(member_tags.c.member_id)
+            .join(Tag, Tag.id == member_tags.c.tag_id)
+            .where(Tag.tenant_id == tenant.id, Tag.name == q)
+        )
         conditions.append(Member.id.in_(tagged))
         query = query.where(or_(*conditions))
     if tag:
-        query = query.where(Member.id.in_(
-            select(member_tags.c.member_id).join(Tag, Tag.id == member_tags.c.tag_id).where(
-                Tag.tenant_id == tenant.id, Tag.name == tag)))
+        query = query.where(
+            Member.id.in_(
+                select(member_tags.c.member_id)
+                .join(Tag, Tag.id == member_tags.c.tag_id)
+                .where(Tag.tenant_id == tenant.id, Tag.name == tag)
+            )
+        )
     if opted_out is not None:
         query = query.where(Member.opted_out_at.is_not(None) if opted_out else Member.opted_out_at.is_(None))
     return query.order_by(Member.id.desc())

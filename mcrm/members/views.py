@@ -1,5 +1,169 @@
-"""The portal's member pages."""
+"""The portal's member pages: list and search, the member page, create, edit, delete."""
 
-from flask import Blueprint
+from __future__ import annotations
+
+from flask import Blueprint, flash, g, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+from sqlalchemy import select
+
+from mcrm.auth.decorators import owner_required, shop_user_required
+from mcrm.db import db
+from mcrm.members.birthdays import parse_birthday
+from mcrm.members.forms import GENDER_LABELS, DeleteMemberForm, MemberForm, SearchForm
+from mcrm.members.models import Gender, Member, Source
+from mcrm.members.services import (
+    DuplicateMember,
+    MemberError,
+    count,
+    create_member,
+    delete_member,
+    member_query,
+    parse_tags,
+    shop_tags,
+    update_member,
+)
+from mcrm.messaging.models import Message
+from mcrm.points.forms import ENTRY_REASON_LABELS, AdjustForm, PurchaseForm, RedeemForm
+from mcrm.points.models import LedgerEntry, Purchase
+from mcrm.points.views import reward_choices
+from tenants.isolation import get_or_404
 
 bp = Blueprint("members", __name__, url_prefix="/members")
+PER_PAGE = 50
+
+
+def _form_error(form, error: MemberError) -> None:
+    field = getattr(form, error.field, None) if error.field else None
+    (field.errors if field is not None else form.form_errors).append(str(error))
+
+
+@bp.route("/")
+@shop_user_required
+def index():
+    form = SearchForm(request.args)
+    tag = request.args.get("tag", "")
+    status = request.args.get("status", "")
+    opted_out = {"opted_out": True, "subscribed": False}.get(status)
+    query = member_query(g.tenant, q=form.q.data or "", tag=tag, opted_out=opted_out)
+    page = max(1, request.args.get("page", 1, type=int))
+    total = count(query)
+    members = db.scalars(query.limit(PER_PAGE).offset((page - 1) * PER_PAGE)).all()
+    return render_template(
+        "members/index.html",
+        form=form,
+        members=members,
+        total=total,
+        page=page,
+        pages=max(1, -(-total // PER_PAGE)),
+        tag=tag,
+        status=status,
+        tags=shop_tags(g.tenant),
+    )
+
+
+@bp.route("/new", methods=["GET", "POST"])
+@shop_user_required
+def create():
+    form = MemberForm()
+    if form.validate_on_submit():
+        try:
+            member = create_member(
+                g.tenant,
+                phone=form.phone.data,
+                name=form.name.data,
+                gender=Gender(form.gender.data),
+                birthday=parse_birthday(form.birthday.data or ""),
+                notes=form.notes.data or "",
+                tags=parse_tags(form.tags.data or ""),
+                source=Source.PORTAL,
+                by_user=current_user,
+            )
+        except DuplicateMember as error:
+            db.rollback()
+            flash(str(error), "error")
+            return redirect(url_for("members.show", member_id=error.member.id))
+        except MemberError as error:
+            db.rollback()
+            _form_error(form, error)
+        else:
+            db.commit()
+            flash(_("Member %(phone)s added.", phone=member.phone), "success")
+            return redirect(url_for("members.show", member_id=member.id))
+    return render_template("members/form.html", form=form, member=None)
+
+
+@bp.route("/<int:member_id>")
+@shop_user_required
+def show(member_id: int):
+    member = get_or_404(Member, member_id)
+    purchases = db.scalars(
+        select(Purchase).where(Purchase.member_id == member.id).order_by(Purchase.occurred_at.desc()).limit(50)
+    ).all()
+    ledger = db.scalars(
+        select(LedgerEntry).where(LedgerEntry.member_id == member.id).order_by(LedgerEntry.id.desc()).limit(50)
+    ).all()
+    messages = db.scalars(
+        select(Message).where(Message.phone == member.phone).order_by(Message.id.desc()).limit(20)
+    ).all()
+    redeem_form = RedeemForm()
+    redeem_form.reward_id.choices = reward_choices(g.tenant)
+    return render_template(
+        "members/show.html",
+        member=member,
+        purchases=purchases,
+        ledger=ledger,
+        messages=messages,
+        gender_labels=GENDER_LABELS,
+        entry_reasons=ENTRY_REASON_LABELS,
+        purchase_form=PurchaseForm(),
+        redeem_form=redeem_form,
+        adjust_form=AdjustForm(),
+        delete_form=DeleteMemberForm(),
+    )
+
+
+@bp.route("/<int:member_id>/edit", methods=["GET", "POST"])
+@shop_user_required
+def edit(member_id: int):
+    member = get_or_404(Member, member_id)
+    form = MemberForm(
+        obj=member,
+        gender=member.gender.value,
+        birthday=member.birthday_text.replace("农历 ", "农历"),
+        tags=", ".join(t.name for t in member.tags),
+    )
+    if form.validate_on_submit():
+        try:
+            update_member(
+                g.tenant,
+                member,
+                phone=form.phone.data,
+                name=form.name.data or "",
+                gender=Gender(form.gender.data),
+                birthday=parse_birthday(form.birthday.data or ""),
+                notes=form.notes.data or "",
+                tags=parse_tags(form.tags.data or ""),
+            )
+        except MemberError as error:
+            db.rollback()
+            _form_error(form, error)
+        else:
+            db.commit()
+            flash(_("Saved."), "success")
+            return redirect(url_for("members.show", member_id=member.id))
+    return render_template("members/form.html", form=form, member=member)
+
+
+@bp.route("/<int:member_id>/delete", methods=["GET", "POST"])
+@owner_required
+def delete(member_id: int):
+    member = get_or_404(Member, member_id)
+    form = DeleteMemberForm()
+    if form.validate_on_submit():
+        phone = member.phone
+        delete_member(member)
+        db.commit()
+        flash(_("Member %(phone)s deleted.", phone=phone), "success")
+        return redirect(url_for("members.index"))
+    return render_template("members/delete.html", member=member, form=form)

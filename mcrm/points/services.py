@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from decimal import ROUND_FLOOR, Decimal, InvalidOperation
 
 from flask_babel import gettext as _
-from sqlalchemy import func, select, update
+from sqlalchemy import bindparam, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
 from mcrm.db import db, utcnow
@@ -59,13 +59,22 @@ def parse_amount(text) -> Decimal:
 
 
 def _existing(tenant: Tenant, key: str) -> LedgerEntry:
-    return db.scalar(select(LedgerEntry).where(LedgerEntry.tenant_id == tenant.id,
-                                               LedgerEntry.idempotency_key == key))
+    return db.scalar(select(LedgerEntry).where(LedgerEntry.tenant_id == tenant.id, LedgerEntry.idempotency_key == key))
 
 
-def _book(tenant: Tenant, member: Member, points: int, reason: EntryReason, *, note: str = "",
-          by_user: User | None = None, idempotency_key: str | None = None, purchase: Purchase | None = None,
-          reward: Reward | None = None, member_updates: dict | None = None) -> Booking:
+def _book(
+    tenant: Tenant,
+    member: Member,
+    points: int,
+    reason: EntryReason,
+    *,
+    note: str = "",
+    by_user: User | None = None,
+    idempotency_key: str | None = None,
+    purchase: Purchase | None = None,
+    reward: Reward | None = None,
+    member_updates: dict | None = None,
+) -> Booking:
     if idempotency_key:
         earlier = _existing(tenant, idempotency_key)
         if earlier is not None:
@@ -84,15 +93,25 @@ def _book(tenant: Tenant, member: Member, points: int, reason: EntryReason, *, n
         ).scalar()
         if balance is None:
             savepoint.rollback()
-            raise InsufficientPoints(_("Not enough points: the balance is %(balance)d.",
-                                       balance=current_balance(member)))
-        entry = LedgerEntry(tenant_id=tenant.id, member_id=member.id, points=points, balance_after=balance,
-                            reason=reason, note=note[:200], purchase_id=purchase.id if purchase else None,
-                            reward_id=reward.id if reward else None, created_by_id=by_user.id if by_user else None,
-                            idempotency_key=idempotency_key or None)
+            raise InsufficientPoints(
+                _("Not enough points: the balance is %(balance)d.", balance=current_balance(member))
+            )
+        entry = LedgerEntry(
+            tenant_id=tenant.id,
+            member_id=member.id,
+            points=points,
+            balance_after=balance,
+            reason=reason,
+            note=note[:200],
+            purchase_id=purchase.id if purchase else None,
+            reward_id=reward.id if reward else None,
+            created_by_id=by_user.id if by_user else None,
+            idempotency_key=idempotency_key or None,
+        )
         db.add(entry)
         savepoint.commit()
     except IntegrityError:
+        savepoint.rollback()  # the failed flush leaves the savepoint to be rolled back
         if not idempotency_key:
             raise
         # Another request with this key booked first (and has committed: our insert waited for it).
@@ -110,30 +129,62 @@ def book_welcome_bonus(tenant: Tenant, member: Member, *, by_user: User | None =
         _book(tenant, member, tenant.welcome_bonus, EntryReason.WELCOME, note=_("Welcome bonus"), by_user=by_user)
 
 
-def record_purchase(tenant: Tenant, member: Member, amount: Decimal, *, channel: Channel,
-                    occurred_at: dt.datetime | None = None, by_user: User | None = None,
-                    idempotency_key: str | None = None) -> Booking:
+def record_purchase(
+    tenant: Tenant,
+    member: Member,
+    amount: Decimal,
+    *,
+    channel: Channel,
+    occurred_at: dt.datetime | None = None,
+    by_user: User | None = None,
+    idempotency_key: str | None = None,
+) -> Booking:
     """Record a purchase and the points it earns (an entry is booked even when it earns none)."""
     occurred_at = occurred_at or utcnow()
     if occurred_at > utcnow() + dt.timedelta(minutes=5):
         raise PointsError(_("A purchase cannot be in the future."))
     points = points_for(tenant, amount)
-    purchase = Purchase(tenant_id=tenant.id, member_id=member.id, amount=amount, occurred_at=occurred_at,
-                        channel=channel, recorded_by_id=by_user.id if by_user else None, points_earned=points)
+    purchase = Purchase(
+        tenant_id=tenant.id,
+        member_id=member.id,
+        amount=amount,
+        occurred_at=occurred_at,
+        channel=channel,
+        recorded_by_id=by_user.id if by_user else None,
+        points_earned=points,
+    )
     last_visit = func.coalesce(Member.last_visit_at, occurred_at)
     updates = {
         "total_spent": Member.total_spent + amount,
         "visit_count": Member.visit_count + 1,
         # The latest purchase, even when an older one is recorded late.
-        "last_visit_at": func.max(last_visit, occurred_at) if db.get_bind().dialect.name == "sqlite"
+        "last_visit_at": func.max(last_visit, occurred_at)
+        if db.get_bind().dialect.name == "sqlite"
         else func.greatest(last_visit, occurred_at),
     }
-    return _book(tenant, member, points, EntryReason.PURCHASE, note=f"{amount:.2f}", by_user=by_user,
-                 idempotency_key=idempotency_key, purchase=purchase, member_updates=updates)
+    return _book(
+        tenant,
+        member,
+        points,
+        EntryReason.PURCHASE,
+        note=f"{amount:.2f}",
+        by_user=by_user,
+        idempotency_key=idempotency_key,
+        purchase=purchase,
+        member_updates=updates,
+    )
 
 
-def redeem(tenant: Tenant, member: Member, points: int, *, note: str = "", reward: Reward | None = None,
-           by_user: User | None = None, idempotency_key: str | None = None) -> Booking:
+def redeem(
+    tenant: Tenant,
+    member: Member,
+    points: int,
+    *,
+    note: str = "",
+    reward: Reward | None = None,
+    by_user: User | None = None,
+    idempotency_key: str | None = None,
+) -> Booking:
     """Take points off for a reward or another reason; InsufficientPoints when the balance is short."""
     if reward is not None:
         points, note = reward.points_cost, note or reward.name
@@ -141,8 +192,16 @@ def redeem(tenant: Tenant, member: Member, points: int, *, note: str = "", rewar
         raise PointsError(_("Redeem a positive number of points."))
     if not note.strip():
         raise PointsError(_("Say what the points were redeemed for."))
-    return _book(tenant, member, -points, EntryReason.REDEMPTION, note=note, reward=reward, by_user=by_user,
-                 idempotency_key=idempotency_key)
+    return _book(
+        tenant,
+        member,
+        -points,
+        EntryReason.REDEMPTION,
+        note=note,
+        reward=reward,
+        by_user=by_user,
+        idempotency_key=idempotency_key,
+    )
 
 
 def adjust(tenant: Tenant, member: Member, points: int, *, note: str, by_user: User | None = None) -> Booking:
@@ -152,6 +211,47 @@ def adjust(tenant: Tenant, member: Member, points: int, *, note: str, by_user: U
     if not note.strip():
         raise PointsError(_("Give the reason for the adjustment."))
     return _book(tenant, member, points, EntryReason.ADJUSTMENT, note=note, by_user=by_user)
+
+
+def book_adjustments(
+    tenant: Tenant, points_by_member: dict[int, int], *, note: str, by_user_id: int | None = None
+) -> None:
+    """Add points to many members at once, set-based (the CSV import's opening balances); the caller commits.
+
+    Like `adjust`, each member gets an entry with the balance after it, in the same transaction as the
+    balance; only additions, so no balance can go below zero.
+    """
+    if any(points <= 0 for points in points_by_member.values()):
+        raise PointsError(_("Only positive points can be added at once."))
+    members = Member.__table__
+    db.execute(
+        update(members)
+        .where(members.c.id == bindparam("member_id"), members.c.tenant_id == tenant.id)
+        .values(points_balance=members.c.points_balance + bindparam("points")),
+        [{"member_id": member_id, "points": points} for member_id, points in points_by_member.items()],
+    )
+    balances = dict(
+        db.execute(
+            select(Member.id, Member.points_balance).where(
+                Member.tenant_id == tenant.id, Member.id.in_(list(points_by_member))
+            )
+        ).tuples()
+    )
+    db.execute(
+        insert(LedgerEntry),
+        [
+            {
+                "tenant_id": tenant.id,
+                "member_id": member_id,
+                "points": points,
+                "balance_after": balances[member_id],
+                "reason": EntryReason.ADJUSTMENT,
+                "note": note[:200],
+                "created_by_id": by_user_id,
+            }
+            for member_id, points in points_by_member.items()
+        ],
+    )
 
 
 def reverse_purchase(tenant: Tenant, purchase: Purchase, *, by_user: User | None = None) -> Booking:
@@ -168,11 +268,19 @@ def reverse_purchase(tenant: Tenant, purchase: Purchase, *, by_user: User | None
             raise PointsError(_("This purchase was already reversed."))
         updates = {"total_spent": Member.total_spent - purchase.amount, "visit_count": Member.visit_count - 1}
         try:
-            booking = _book(tenant, purchase.member, -purchase.points_earned, EntryReason.REVERSAL,
-                            note=f"{purchase.amount:.2f}", by_user=by_user, member_updates=updates)
+            booking = _book(
+                tenant,
+                purchase.member,
+                -purchase.points_earned,
+                EntryReason.REVERSAL,
+                note=f"{purchase.amount:.2f}",
+                by_user=by_user,
+                member_updates=updates,
+            )
         except InsufficientPoints:
             raise InsufficientPoints(
-                _("The member has already spent these points; adjust the balance instead.")) from None
+                _("The member has already spent these points; adjust the balance instead.")
+            ) from None
     except PointsError:
         savepoint.rollback()
         raise
@@ -183,10 +291,16 @@ def reverse_purchase(tenant: Tenant, purchase: Purchase, *, by_user: User | None
 
 def ledger_mismatches() -> list[tuple[int, int, str, int, int]]:
     """(tenant id, member id, phone, balance, ledger sum) for every member whose ledger does not add up."""
-    sums = (select(LedgerEntry.member_id, func.sum(LedgerEntry.points).label("total"))
-            .group_by(LedgerEntry.member_id).subquery())
+    sums = (
+        select(LedgerEntry.member_id, func.sum(LedgerEntry.points).label("total"))
+        .group_by(LedgerEntry.member_id)
+        .subquery()
+    )
     total = func.coalesce(sums.c.total, 0)
-    query = (select(Member.tenant_id, Member.id, Member.phone, Member.points_balance, total)
-             .outerjoin(sums, sums.c.member_id == Member.id)
-             .where(Member.points_balance != total).order_by(Member.tenant_id, Member.id))
+    query = (
+        select(Member.tenant_id, Member.id, Member.phone, Member.points_balance, total)
+        .outerjoin(sums, sums.c.member_id == Member.id)
+        .where(Member.points_balance != total)
+        .order_by(Member.tenant_id, Member.id)
+    )
     return [tuple(row) for row in db.execute(query)]

@@ -1,12 +1,24 @@
 """WAP pages for staff at the counter."""
 
-from flask import Blueprint, g, redirect, render_template, url_for
+from flask import Blueprint, flash, g, redirect, render_template, request, url_for
+from flask_babel import gettext as _
 from flask_login import current_user
+from sqlalchemy import select
 
 from mcrm.auth.decorators import shop_user_required
 from mcrm.auth.forms import LoginForm, PasswordChangeForm
 from mcrm.auth.throttle import throttled_login
 from mcrm.auth.views import apply_password_change, home_for, log_in, safe_next
+from mcrm.db import db
+from mcrm.members.birthdays import parse_birthday
+from mcrm.members.models import Member, Source
+from mcrm.members.services import DuplicateMember, MemberError, create_member, find_at_counter
+from mcrm.points.forms import ENTRY_REASON_LABELS, PurchaseForm, RedeemForm
+from mcrm.points.models import Channel, LedgerEntry
+from mcrm.points.services import PointsError
+from mcrm.points.views import purchase_from_form, redemption_from_form, reward_choices
+from mcrm.wap.forms import FindForm, RegisterForm
+from tenants.isolation import get_or_404
 
 bp = Blueprint("wap", __name__, url_prefix="/m")
 
@@ -30,7 +42,89 @@ def wap_home_for(user) -> str:
 @bp.route("/")
 @shop_user_required
 def home():
-    return render_template("wap/home.html", tenant=g.tenant)
+    return render_template("wap/home.html", tenant=g.tenant, form=FindForm())
+
+
+@bp.route("/find")
+@shop_user_required
+def find():
+    form = FindForm(request.args)
+    if not form.validate():
+        return redirect(url_for("wap.home"))
+    members = find_at_counter(g.tenant, form.q.data)
+    if len(members) == 1:
+        return redirect(url_for("wap.member", member_id=members[0].id))
+    return render_template("wap/find.html", form=form, members=members)
+
+
+@bp.route("/members/new", methods=["GET", "POST"])
+@shop_user_required
+def register():
+    form = RegisterForm(phone=request.args.get("phone", ""))
+    if form.validate_on_submit():
+        try:
+            member = create_member(
+                g.tenant,
+                phone=form.phone.data,
+                name=form.name.data or "",
+                birthday=parse_birthday(form.birthday.data or ""),
+                source=Source.WAP,
+                by_user=current_user,
+            )
+        except DuplicateMember as error:
+            db.rollback()
+            flash(str(error), "error")
+            return redirect(url_for("wap.member", member_id=error.member.id))
+        except MemberError as error:
+            db.rollback()
+            form.phone.errors.append(str(error))
+        else:
+            db.commit()
+            flash(
+                _(
+                    "Member %(phone)s registered, balance %(balance)d.",
+                    phone=member.phone,
+                    balance=member.points_balance,
+                ),
+                "success",
+            )
+            return redirect(url_for("wap.member", member_id=member.id))
+    return render_template("wap/register.html", form=form)
+
+
+@bp.route("/members/<int:member_id>", methods=["GET", "POST"])
+@shop_user_required
+def member(member_id: int):
+    member = get_or_404(Member, member_id)
+    purchase_form, redeem_form = PurchaseForm(prefix="buy"), RedeemForm(prefix="redeem")
+    redeem_form.reward_id.choices = reward_choices(g.tenant)
+    action = request.form.get("action")
+    form = {"purchase": purchase_form, "redeem": redeem_form}.get(action)
+    if form is not None and form.validate_on_submit():
+        try:
+            message = (
+                purchase_from_form(g.tenant, member, purchase_form, Channel.WAP)
+                if action == "purchase"
+                else redemption_from_form(g.tenant, member, redeem_form)
+            )
+        except PointsError as error:
+            db.rollback()
+            form.form_errors.append(str(error))
+        else:
+            db.commit()
+            flash(message, "success")
+            return redirect(url_for("wap.member", member_id=member.id))
+    ledger = db.scalars(
+        select(LedgerEntry).where(LedgerEntry.member_id == member.id).order_by(LedgerEntry.id.desc()).limit(5)
+    ).all()
+    return render_template(
+        "wap/member.html",
+        member=member,
+        purchase_form=purchase_form,
+        redeem_form=redeem_form,
+        ledger=ledger,
+        entry_reasons=ENTRY_REASON_LABELS,
+    )
 
 
 @bp.route("/password", methods=["GET", "POST"])
