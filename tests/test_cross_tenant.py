@@ -4,17 +4,55 @@ The routes come from the app's URL map, so a new id-bearing route fails here unt
 how to make an object of shop A for it.
 """
 
+from decimal import Decimal
+
 import pytest
 from sqlalchemy import select
 
 from mcrm.db import Base, db
+from mcrm.members.models import Member, Source
+from mcrm.members.services import create_member
+from mcrm.points.models import Channel, Purchase, Reward
+from mcrm.points.services import record_purchase
+from tenants.isolation import scoped_to
+from tenants.models import Tenant
 from tests.conftest import log_in
 
-# URL argument name -> the object of shop A that the argument points at.
+
+def _member(shop):
+    tenant = db.get(Tenant, shop.tenant.id)
+    member = db.scalar(select(Member)) or create_member(tenant, phone="13800138000", source=Source.PORTAL)
+    db.flush()
+    return member
+
+
+def _purchase(shop):
+    member = _member(shop)
+    record_purchase(db.get(Tenant, shop.tenant.id), member, Decimal("10"), channel=Channel.PORTAL)
+    return db.scalar(select(Purchase.id))
+
+
+def _reward(shop):
+    reward = Reward(tenant_id=shop.tenant.id, name="Coffee", points_cost=10)
+    db.add(reward)
+    db.flush()
+    return reward.id
+
+
+# URL argument name -> a function making an object of shop A (in shop A's scope) and giving its id.
 OBJECTS = {
     "user_id": lambda shop: shop.staff.id,
     "tenant_id": lambda shop: shop.tenant.id,
+    "member_id": lambda shop: _member(shop).id,
+    "purchase_id": _purchase,
+    "reward_id": _reward,
 }
+
+
+# What a form post from the other shop would carry: enough to change something if the route let it through.
+INTRUSION = {"name": "intruder", "role": "staff", "plan": "monthly", "action": "purchase", "amount": "10",
+             "points": "5", "reason": "x", "confirm": "y", "phone": "13900139000", "gender": "male",
+             "buy-amount": "10", "points_per_unit": "1", "points_min_amount": "0", "welcome_bonus": "0"}
 
 
 def id_bearing_rules(app):
@@ -42,17 +80,18 @@ def test_every_id_bearing_route_is_covered(app):
 def test_another_shops_objects_answer_404_and_stay_unchanged(app, client, shop_a, shop_b):
     rules = id_bearing_rules(app)
     assert len(rules) >= 2
+    with app.app_context(), scoped_to(shop_a.tenant.id):
+        ids = {arg: make(shop_a) for arg, make in OBJECTS.items()}
+        db.commit()
     log_in(client, "owner-b@example.com")
     before = _snapshot()
     db.remove()
     for rule in rules:
-        values = {arg: OBJECTS[arg](shop_a) for arg in rule.arguments}
+        values = {arg: ids[arg] for arg in rule.arguments}
         with app.test_request_context():
             url = app.url_for(rule.endpoint, **values)
         for method in sorted(rule.methods - {"HEAD", "OPTIONS"}):
-            response = client.open(
-                url, method=method, data={"name": "intruder", "role": "staff", "plan": "monthly", "action": "suspend"}
-            )
+            response = client.open(url, method=method, data=INTRUSION)
             assert response.status_code == 404, f"{method} {url} answered {response.status_code}"
     assert _snapshot() == before
     db.remove()

@@ -22,6 +22,8 @@ from mcrm.points.models import Channel, EntryReason, LedgerEntry, Purchase, Rewa
 from tenants.models import Tenant, User
 
 MAX_AMOUNT = Decimal("9999999999.99")
+# Balances and entries are 32-bit integers on PostgreSQL.
+MAX_POINTS = 2**31 - 1
 
 
 class PointsError(ValueError):
@@ -79,6 +81,8 @@ def _book(
         earlier = _existing(tenant, idempotency_key)
         if earlier is not None:
             return Booking(earlier, replayed=True)
+    if abs(points) > MAX_POINTS:
+        raise PointsError(_("A balance can hold at most %(max)d points.", max=MAX_POINTS))
     savepoint = db.begin_nested()
     try:
         if purchase is not None:
@@ -86,13 +90,21 @@ def _book(
             db.flush()
         balance = db.execute(
             update(Member)
-            .where(Member.id == member.id, Member.tenant_id == tenant.id, Member.points_balance + points >= 0)
+            .where(
+                Member.id == member.id,
+                Member.tenant_id == tenant.id,
+                # Compared with a constant so that PostgreSQL's 32-bit arithmetic cannot overflow:
+                # taking off may not go below zero, adding may not go past the largest balance.
+                Member.points_balance >= -points if points < 0 else Member.points_balance <= MAX_POINTS - points,
+            )
             .values(points_balance=Member.points_balance + points, **(member_updates or {}))
             .returning(Member.points_balance)
             .execution_options(synchronize_session=False)
         ).scalar()
         if balance is None:
             savepoint.rollback()
+            if points > 0:
+                raise PointsError(_("A balance can hold at most %(max)d points.", max=MAX_POINTS))
             raise InsufficientPoints(
                 _("Not enough points: the balance is %(balance)d.", balance=current_balance(member))
             )
@@ -235,7 +247,7 @@ def book_adjustments(
             select(Member.id, Member.points_balance).where(
                 Member.tenant_id == tenant.id, Member.id.in_(list(points_by_member))
             )
-        ).tuples()
+        ).all()
     )
     db.execute(
         insert(LedgerEntry),
