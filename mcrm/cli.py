@@ -198,7 +198,8 @@ def serve(host, port):
 
 
 def register_cli(app: Flask) -> None:
+    from mcrm.api.cli import token_cli
     from mcrm.points.cli import points_cli
 
-    for group in (db_cli, tenant_cli, admin_cli, demo_cli, gateway_cli, scheduler_cli, serve, points_cli):
+    for group in (db_cli, tenant_cli, admin_cli, demo_cli, gateway_cli, scheduler_cli, serve, points_cli, token_cli):
         app.cli.add_command(group)

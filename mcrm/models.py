@@ -2,10 +2,22 @@
 
 from mcrm.api.models import ApiToken
 from mcrm.heartbeats import ProcessHeartbeat
+from mcrm.members.imports import ImportJob
 from mcrm.members.models import Member, Tag
 from mcrm.messaging.models import Message
 from mcrm.points.models import LedgerEntry, Purchase, Reward
 from tenants.models import Tenant, User
 
-__all__ = ["ApiToken", "LedgerEntry", "Member", "Message", "ProcessHeartbeat", "Purchase", "Reward", "Tag", "Tenant",
-           "User"]
+__all__ = [
+    "ApiToken",
+    "ImportJob",
+    "LedgerEntry",
+    "Member",
+    "Message",
+    "ProcessHeartbeat",
+    "Purchase",
+    "Reward",
+    "Tag",
+    "Tenant",
+    "User",
+]

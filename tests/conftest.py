@@ -92,9 +92,11 @@ def postgres_database():
     url = admin_url.set(database=name).render_as_string(hide_password=False)
     migrate.upgrade(url)
     yield url
-    from mcrm.db import get_engine
+    # Close this process's pooled connections to it, or PostgreSQL would refuse to drop it.
+    from mcrm import db as db_module
 
-    get_engine().dispose()
+    if db_module._engine is not None:
+        db_module._engine.dispose()
     with admin.connect() as conn:
         conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
     admin.dispose()

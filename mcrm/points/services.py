@@ -21,7 +21,8 @@ from mcrm.members.models import Member
 from mcrm.points.models import Channel, EntryReason, LedgerEntry, Purchase, Reward
 from tenants.models import Tenant, User
 
-MAX_AMOUNT = Decimal("9999999999.99")
+# One purchase of a small shop; far below what total_spent (Numeric(14, 2)) can add up.
+MAX_AMOUNT = Decimal("1000000")
 # Balances and entries are 32-bit integers on PostgreSQL.
 MAX_POINTS = 2**31 - 1
 
@@ -53,8 +54,10 @@ def parse_amount(text) -> Decimal:
         amount = Decimal(str(text).strip().replace(",", "").replace("¥", "").replace("￥", ""))
     except (InvalidOperation, ValueError):
         raise PointsError(_("Enter the amount as a number, e.g. 88.50.")) from None
-    if not amount.is_finite() or amount <= 0 or amount > MAX_AMOUNT:
+    if not amount.is_finite() or amount <= 0:
         raise PointsError(_("The amount must be more than 0."))
+    if amount > MAX_AMOUNT:
+        raise PointsError(_("The amount can be at most %(max)s.", max=f"{MAX_AMOUNT:,}"))
     if amount != amount.quantize(Decimal("0.01")):
         raise PointsError(_("The amount can have at most two decimals."))
     return amount

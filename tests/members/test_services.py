@@ -54,22 +54,25 @@ def test_consent_is_recorded_with_who_and_how(tenant, shop_a):
     assert sms.consent_evidence == "message:42"
 
 
-@pytest.mark.parametrize(("text", "expected"), [
-    ("1990-08-15", Birthday(8, 15, 1990)),
-    ("19900815", Birthday(8, 15, 1990)),
-    ("08-15", Birthday(8, 15)),
-    ("0815", Birthday(8, 15)),
-    ("8/15", Birthday(8, 15)),
-    ("8月15日", Birthday(8, 15)),
-    ("02-29", Birthday(2, 29)),
-    ("农历0815", Birthday(8, 15, lunar=True)),
-    ("lunar 1990-12-30", Birthday(12, 30, 1990, lunar=True)),
-    ("02-30", None),
-    ("13-01", None),
-    ("农历01-31", None),
-    ("1890-01-01", None),
-    ("tomorrow", None),
-])
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("1990-08-15", Birthday(8, 15, 1990)),
+        ("19900815", Birthday(8, 15, 1990)),
+        ("08-15", Birthday(8, 15)),
+        ("0815", Birthday(8, 15)),
+        ("8/15", Birthday(8, 15)),
+        ("8月15日", Birthday(8, 15)),
+        ("02-29", Birthday(2, 29)),
+        ("农历0815", Birthday(8, 15, lunar=True)),
+        ("lunar 1990-12-30", Birthday(12, 30, 1990, lunar=True)),
+        ("02-30", None),
+        ("13-01", None),
+        ("农历01-31", None),
+        ("1890-01-01", None),
+        ("tomorrow", None),
+    ],
+)
 def test_birthdays_as_people_write_them(text, expected):
     assert parse_birthday(text) == expected
 
@@ -93,6 +96,8 @@ def test_search_by_phone_tail_name_and_tag(tenant):
     assert found(q="138 0013") == {li.id}
     assert found(tag="VIP") == {li.id}
     assert [m.id for m in find_at_counter(tenant, "8000")] and {m.id for m in find_at_counter(tenant, "8000")} == {
-        li.id, han.id}
+        li.id,
+        han.id,
+    }
     assert [m.id for m in find_at_counter(tenant, "+86 138 0013 8000")] == [li.id]
     assert db.scalar(select(Member.id).where(Member.name == "Lucy")) not in found(q="8000")

@@ -10,8 +10,14 @@ from mcrm.points.models import LedgerEntry, Purchase, Reward
 from tenants.isolation import unscoped
 from tests.conftest import log_in
 
-NEW = {"phone": "138 0013 8000", "name": "李雷", "gender": "male", "birthday": "农历0815", "tags": "VIP，常客",
-       "notes": "likes spicy"}
+NEW = {
+    "phone": "138 0013 8000",
+    "name": "李雷",
+    "gender": "male",
+    "birthday": "农历0815",
+    "tags": "VIP，常客",
+    "notes": "likes spicy",
+}
 
 
 def _members():
@@ -31,7 +37,11 @@ def test_staff_add_a_member_and_see_the_member_page(client, shop_a, shop_b):
     assert response.status_code == 302
     member = members[0]
     assert (member.phone, member.name, member.birthday_lunar, member.tenant_id) == (
-        "+8613800138000", "李雷", True, shop_a.tenant.id)
+        "+8613800138000",
+        "李雷",
+        True,
+        shop_a.tenant.id,
+    )
     page = client.get(f"/members/{member.id}").get_data(as_text=True)
     assert "李雷" in page and "农历 08-15" in page and "VIP" in page and "常客" in page
 
@@ -89,8 +99,11 @@ def test_purchase_redeem_adjust_and_reverse_from_the_member_page(client, shop_a)
     client.post(f"{url}/redemptions", data={"reward_id": reward_id, "idempotency_key": "k2"})
     client.post(f"{url}/adjustments", data={"points": "-8", "reason": "typo"})
     assert _members()[0].points_balance == 70
-    short = client.post(f"{url}/redemptions", data={"reward_id": 0, "points": 500, "reason": "tv",
-                                                    "idempotency_key": "k3"}, follow_redirects=True)
+    short = client.post(
+        f"{url}/redemptions",
+        data={"reward_id": 0, "points": 500, "reason": "tv", "idempotency_key": "k3"},
+        follow_redirects=True,
+    )
     assert "Not enough points: the balance is 70." in short.get_data(as_text=True)
     with unscoped():
         purchase_id = db.scalar(select(Purchase.id))
@@ -141,5 +154,6 @@ def test_earning_rule_and_rewards_settings(client, shop_a):
     client.post(f"/members/{members[0].id}/purchases", data={"amount": "9.99", "idempotency_key": "a"})
     client.post(f"/members/{members[0].id}/purchases", data={"amount": "10.50", "idempotency_key": "b"})
     assert _members()[0].points_balance == 41
-    assert re.search(r"Purchase recorded: 21 points earned", client.get(f"/members/{members[0].id}")
-                     .get_data(as_text=True))
+    assert re.search(
+        r"Purchase recorded: 21 points earned", client.get(f"/members/{members[0].id}").get_data(as_text=True)
+    )

@@ -87,8 +87,7 @@ def test_five_hundred_concurrent_earns_and_redeems_keep_the_ledger_equal_to_the_
     def spend(points):
         return lambda tenant: redeem(tenant, db.get(Member, member_id), points, note="x")
 
-    jobs = [earn(Decimal(rng.randint(1, 50))) if rng.random() < 0.5 else spend(rng.randint(1, 60))
-            for _ in range(500)]
+    jobs = [earn(Decimal(rng.randint(1, 50))) if rng.random() < 0.5 else spend(rng.randint(1, 60)) for _ in range(500)]
     outcomes = _in_parallel(app, tenant_id, jobs)
     unexpected = [o for o in outcomes if isinstance(o, Exception) and not isinstance(o, InsufficientPoints)]
     assert unexpected == []
@@ -102,8 +101,9 @@ def test_twenty_concurrent_repeats_of_one_idempotency_key_make_one_entry(app, sh
     tenant_id = shop_a.tenant.id
 
     def job(tenant):
-        return record_purchase(tenant, db.get(Member, member_id), Decimal("42"), channel=Channel.API,
-                               idempotency_key="till-7-receipt-1001")
+        return record_purchase(
+            tenant, db.get(Member, member_id), Decimal("42"), channel=Channel.API, idempotency_key="till-7-receipt-1001"
+        )
 
     outcomes = _in_parallel(app, tenant_id, [job] * 20)
     assert not [o for o in outcomes if isinstance(o, Exception)]

@@ -9,6 +9,7 @@ from mcrm.db import db
 from mcrm.members.models import Member
 from mcrm.points.models import Channel, LedgerEntry, Purchase, Reward
 from mcrm.points.services import (
+    MAX_POINTS,
     InsufficientPoints,
     PointsError,
     adjust,
@@ -144,3 +145,13 @@ def test_verify_names_the_members_whose_ledger_does_not_add_up(ctx, shop_a, shop
     assert good != bad
     result = ctx.test_cli_runner().invoke(args=["points", "verify"])
     assert result.exit_code == 1 and f"member {bad} (+8613800138001): balance 99, ledger sums to 10" in result.output
+
+
+def test_a_balance_cannot_grow_past_what_the_database_holds(ctx, shop_a, shop_b):
+    member_id = member_with_points(ctx, shop_a, points=MAX_POINTS - 10, points_per_unit="100")
+    with scoped_to(shop_a.tenant.id):
+        tenant, member = db.get(Tenant, shop_a.tenant.id), _member(member_id)
+        with pytest.raises(PointsError, match="at most 2147483647 points"):
+            record_purchase(tenant, member, Decimal("1"), channel=Channel.PORTAL)
+        db.rollback()
+        assert _member(member_id).points_balance == MAX_POINTS - 10 == _ledger_sum(member_id)

@@ -36,21 +36,30 @@ def test_find_by_last_four_digits_then_purchase_and_redeem(app, client, shop_a, 
     page = client.get(f"/m/members/{li}").get_data(as_text=True)
     _check_small_and_plain(page)
     key = page.split('name="buy-idempotency_key" type="hidden" value="')[1].split('"')[0]
-    response = client.post(f"/m/members/{li}", data={"action": "purchase", "buy-amount": "66.6",
-                                                     "buy-idempotency_key": key})
+    response = client.post(
+        f"/m/members/{li}", data={"action": "purchase", "buy-amount": "66.6", "buy-idempotency_key": key}
+    )
     assert response.status_code == 302
     client.post(f"/m/members/{li}", data={"action": "purchase", "buy-amount": "66.6", "buy-idempotency_key": key})
     assert _balance(li) == 66
-    short = client.post(f"/m/members/{li}", data={"action": "redeem", "redeem-reward_id": "0",
-                                                  "redeem-points": "100", "redeem-reason": "dinner",
-                                                  "redeem-idempotency_key": "r1"}).get_data(as_text=True)
+    short = client.post(
+        f"/m/members/{li}",
+        data={
+            "action": "redeem",
+            "redeem-reward_id": "0",
+            "redeem-points": "100",
+            "redeem-reason": "dinner",
+            "redeem-idempotency_key": "r1",
+        },
+    ).get_data(as_text=True)
     assert "Not enough points: the balance is 66." in short
     with unscoped():
         db.add(Reward(tenant_id=shop_a.tenant.id, name="Beer", points_cost=60))
         db.commit()
         beer = db.scalar(select(Reward.id))
-    client.post(f"/m/members/{li}", data={"action": "redeem", "redeem-reward_id": str(beer),
-                                          "redeem-idempotency_key": "r2"})
+    client.post(
+        f"/m/members/{li}", data={"action": "redeem", "redeem-reward_id": str(beer), "redeem-idempotency_key": "r2"}
+    )
     assert _balance(li) == 6 and _balance(han) == 0
 
 
