@@ -8,17 +8,13 @@ from __future__ import annotations
 
 import csv
 import io
-import os
-import tempfile
 import time
-import uuid
 
-from sqlalchemy import create_engine, func, select, text
-from sqlalchemy.engine import make_url
+from sqlalchemy import func, select
 
 from bench.__main__ import Figure
-from mcrm import create_app, migrate
-from mcrm.db import db, get_engine
+from bench.database import bench_app
+from mcrm.db import db
 from mcrm.members.csv_io import members_csv
 from mcrm.members.imports import ImportJob, ImportStatus, create_import, queue_import, start_import
 from mcrm.members.models import Member
@@ -28,7 +24,6 @@ from tenants.services import create_tenant
 
 ROWS = 100_000
 TARGET_SECONDS = 60.0
-SERVER = os.environ.get("MCRM_BENCH_DATABASE_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres")
 SURNAMES = "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗"
 GIVEN = "芳伟娜敏静丽强磊军洋勇艳杰娟涛明超秀霞平"
 TAGS = ("VIP", "常客", "新客", "生日会员", "外卖")
@@ -65,47 +60,32 @@ def _import(app, tenant, owner, data: bytes) -> tuple[float, ImportJob]:
 
 
 def run() -> list[Figure]:
-    admin_url = make_url(SERVER)
-    name = f"mcrm_bench_{uuid.uuid4().hex[:8]}"
-    admin = create_engine(admin_url, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    try:
-        url = admin_url.set(database=name).render_as_string(hide_password=False)
-        migrate.upgrade(url)
-        os.environ.setdefault("MCRM_INSTANCE_DIR", tempfile.mkdtemp(prefix="mcrm-bench-"))
-        app = create_app({"DATABASE_URL": url, "SECRET_KEY": "bench", "MCRM_ENV": "testing"})
-        with app.app_context():
-            with unscoped():
-                tenant = create_tenant(
-                    name="Bench",
-                    owner_name="Owner",
-                    owner_login="bench@example.com",
-                    owner_password="Corr3ct-Horse-Battery",
-                    locale="zh_CN",
-                )
-                db.commit()
-                owner = tenant.users[0]
-            data = members_file()
-            first, job = _import(app, tenant, owner, data)
-            assert job.status == ImportStatus.DONE, job.error
-            assert (job.added, job.failed) == (ROWS - ROWS // 1000, ROWS // 1000), (job.added, job.failed)
-            again, job = _import(app, tenant, owner, data)
-            assert (job.status, job.updated) == (ImportStatus.DONE, ROWS - ROWS // 1000), (job.status, job.error)
-            started = time.perf_counter()
-            with scoped_to(tenant.id):
-                exported = sum(chunk.count(b"\n") for chunk in members_csv(tenant))
-            export = time.perf_counter() - started
-            with scoped_to(tenant.id):
-                assert db.scalar(select(func.count()).select_from(Member)) == exported - 1
-            with unscoped():
-                assert ledger_mismatches() == []
-            db.remove()
-        get_engine().dispose()
-    finally:
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
+    with bench_app() as app, app.app_context():
+        with unscoped():
+            tenant = create_tenant(
+                name="Bench",
+                owner_name="Owner",
+                owner_login="bench@example.com",
+                owner_password="Corr3ct-Horse-Battery",
+                locale="zh_CN",
+            )
+            db.commit()
+            owner = tenant.users[0]
+        data = members_file()
+        first, job = _import(app, tenant, owner, data)
+        assert job.status == ImportStatus.DONE, job.error
+        assert (job.added, job.failed) == (ROWS - ROWS // 1000, ROWS // 1000), (job.added, job.failed)
+        again, job = _import(app, tenant, owner, data)
+        assert (job.status, job.updated) == (ImportStatus.DONE, ROWS - ROWS // 1000), (job.status, job.error)
+        started = time.perf_counter()
+        with scoped_to(tenant.id):
+            exported = sum(chunk.count(b"\n") for chunk in members_csv(tenant))
+        export = time.perf_counter() - started
+        with scoped_to(tenant.id):
+            assert db.scalar(select(func.count()).select_from(Member)) == exported - 1
+        with unscoped():
+            assert ledger_mismatches() == []
+        db.remove()
     return [
         Figure("CSV import, 100k new members (preview + import)", first, TARGET_SECONDS, "s"),
         Figure("CSV import, same 100k again (all updates)", again, TARGET_SECONDS, "s"),

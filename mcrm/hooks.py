@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Flask, g, redirect, request, url_for
+from flask import Flask, abort, g, redirect, request, url_for
 from flask_login import current_user
 
 from mcrm.db import db
@@ -34,6 +34,13 @@ def _unauthorized():
     return redirect(url_for(endpoint, next=request.full_path.rstrip("?")))
 
 
+def _refuse_nul_bytes() -> None:
+    # No person types a NUL; PostgreSQL refuses it in text, so it would surface as a 500 later.
+    values = list(request.args.values()) + list(request.form.values())
+    if any("\x00" in value for value in values):
+        abort(400)
+
+
 def _scope_request() -> None:
     clear_scope()
     if current_user.is_authenticated:
@@ -56,6 +63,7 @@ def _template_globals() -> dict:
 def init_app(app: Flask) -> None:
     app.context_processor(_template_globals)
     login_manager.session_protection = "basic"
+    app.before_request(_refuse_nul_bytes)
     app.before_request(_scope_request)
     # Per request (the test client can share one app context across requests) and per CLI command.
     app.teardown_request(_release_session)

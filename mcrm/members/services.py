@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import unicodedata
 from collections.abc import Iterable
 
 from flask_babel import gettext as _
 from sqlalchemy import Select, delete, func, or_, select
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import selectinload
 
 from mcrm.db import db, utcnow
 from mcrm.members.birthdays import Birthday
@@ -160,22 +162,21 @@ def delete_member(member: Member) -> None:
 
 def member_query(tenant: Tenant, *, q: str = "", tag: str = "", opted_out: bool | None = None) -> Select:
     """Members matching a search: phone, its last four digits, name, or a tag name; newest first."""
-    query = select(Member).where(Member.tenant_id == tenant.id)
-    q = q.strip()
-    if q:
-        digits = "".join(c for c in q if c.isdigit())
-        conditions = [Member.name.contains(q, autoescape=True)]
-        if len(digits) == 4 and digits == q:
-            conditions.append(Member.phone_tail == digits)
-        elif len(digits) >= 5:
-            conditions.append(Member.phone.contains(digits))
+    query = select(Member).where(Member.tenant_id == tenant.id).options(selectinload(Member.tags))
+    q = unicodedata.normalize("NFKC", q).strip()  # full-width digits and letters, as phones type them
+    digits = "".join(c for c in q if c.isdigit())
+    if len(digits) == 4 and digits == q:
+        # The cashier's "last four digits": exact, on its own index.
+        query = query.where(Member.phone_tail == digits)
+    elif len(digits) >= 5 and not q.strip("+-() " + digits):
+        query = query.where(Member.phone.contains(digits))
+    elif q:
         tagged = (
             select(member_tags.c.member_id)
             .join(Tag, Tag.id == member_tags.c.tag_id)
             .where(Tag.tenant_id == tenant.id, Tag.name == q)
         )
-        conditions.append(Member.id.in_(tagged))
-        query = query.where(or_(*conditions))
+        query = query.where(or_(Member.name.ilike(f"%{_escape_like(q)}%", escape="\\"), Member.id.in_(tagged)))
     if tag:
         query = query.where(
             Member.id.in_(
@@ -189,12 +190,17 @@ def member_query(tenant: Tenant, *, q: str = "", tag: str = "", opted_out: bool 
     return query.order_by(Member.id.desc())
 
 
+def _escape_like(text: str) -> str:
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
 def count(query: Select) -> int:
     return db.scalar(select(func.count()).select_from(query.order_by(None).subquery()))
 
 
 def find_at_counter(tenant: Tenant, text: str, limit: int = 10) -> list[Member]:
     """The cashier's look-up: a whole number finds that member; four digits find members ending in them."""
+    text = unicodedata.normalize("NFKC", text)
     digits = "".join(c for c in text if c.isdigit())
     if len(digits) == 4:
         query = select(Member).where(Member.tenant_id == tenant.id, Member.phone_tail == digits)

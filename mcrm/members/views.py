@@ -46,8 +46,9 @@ def index():
     status = request.args.get("status", "")
     opted_out = {"opted_out": True, "subscribed": False}.get(status)
     query = member_query(g.tenant, q=form.q.data or "", tag=tag, opted_out=opted_out)
-    page = max(1, request.args.get("page", 1, type=int))
     total = count(query)
+    pages = max(1, -(-total // PER_PAGE))
+    page = min(max(1, request.args.get("page", 1, type=int)), pages)
     members = db.scalars(query.limit(PER_PAGE).offset((page - 1) * PER_PAGE)).all()
     return render_template(
         "members/index.html",
@@ -55,7 +56,7 @@ def index():
         members=members,
         total=total,
         page=page,
-        pages=max(1, -(-total // PER_PAGE)),
+        pages=pages,
         tag=tag,
         status=status,
         tags=shop_tags(g.tenant),

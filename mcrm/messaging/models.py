@@ -45,6 +45,8 @@ class Message(TenantScoped, Base):
     __tablename__ = "messages"
     __table_args__ = (
         # The gateway's queue: only the few pending rows are indexed.
+        # A member's message history.
+        Index("ix_messages_tenant_phone", "tenant_id", "phone"),
         Index(
             "ix_messages_queued",
             "id",

@@ -1,11 +1,12 @@
 """Forms for purchases, redemptions, adjustments, the earning rule and rewards."""
 
+import datetime as dt
 import uuid
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import DateTimeLocalField, DecimalField, HiddenField, IntegerField, SelectField, StringField
-from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
+from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional, ValidationError
 
 from mcrm.points.models import EntryReason
 
@@ -33,6 +34,11 @@ class PurchaseForm(IdempotentForm):
     occurred_at = DateTimeLocalField(
         _l("Time of purchase"), validators=[Optional()], description=_l("Leave empty for now.")
     )
+
+    def validate_occurred_at(self, field):
+        # A late entry is fine; a typo of the year is not (and year 1 would not convert to UTC).
+        if field.data and not (dt.datetime.now() - dt.timedelta(days=366) <= field.data):
+            raise ValidationError(_l("Enter a time within the last year."))
 
 
 class RedeemForm(IdempotentForm):

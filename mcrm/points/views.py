@@ -33,7 +33,7 @@ def reward_choices(tenant: Tenant) -> list[SelectChoice]:
 
 
 def _form_errors(form) -> str:
-    return " ".join(e for errors in form.errors.values() for e in errors)
+    return " ".join(str(e) for errors in form.errors.values() for e in errors)
 
 
 def purchase_from_form(tenant: Tenant, member: Member, form: PurchaseForm, channel: Channel) -> str:
@@ -58,6 +58,8 @@ def purchase_from_form(tenant: Tenant, member: Member, form: PurchaseForm, chann
 def redemption_from_form(tenant: Tenant, member: Member, form: RedeemForm) -> str:
     """Redeem what the form says; the message to show the cashier. Raises PointsError."""
     reward = get_or_404(Reward, form.reward_id.data) if form.reward_id.data else None
+    if reward is not None and not reward.active:
+        raise PointsError(_("This reward is no longer offered."))
     if reward is None and not form.points.data:
         raise PointsError(_("Choose a reward or enter the points to redeem."))
     booking = redeem(

@@ -157,3 +157,34 @@ def test_earning_rule_and_rewards_settings(client, shop_a):
     assert re.search(
         r"Purchase recorded: 21 points earned", client.get(f"/members/{members[0].id}").get_data(as_text=True)
     )
+
+
+def test_odd_input_gets_an_answer_not_a_crash(client, shop_a):
+    log_in(client, "owner-a@example.com")
+    _, members = _add(client)
+    assert client.get("/members/?page=99999999999999999999").status_code == 200
+    assert client.get("/members/?q=a%00b").status_code == 400
+    found = client.get("/members/?q=８０００").get_data(as_text=True)  # full-width digits from a phone keyboard
+    assert "+8613800138000" in found
+    page = client.post(
+        f"/members/{members[0].id}/purchases",
+        data={"amount": "10", "occurred_at": "0001-01-01T00:00", "idempotency_key": "z"},
+        follow_redirects=True,
+    ).get_data(as_text=True)
+    assert "Enter a time within the last year." in page and _members()[0].visit_count == 0
+
+
+def test_a_withdrawn_reward_cannot_be_redeemed(client, shop_a):
+    log_in(client, "owner-a@example.com")
+    _, members = _add(client)
+    client.post(f"/members/{members[0].id}/adjustments", data={"points": "500", "reason": "gift"})
+    with unscoped():
+        db.add(Reward(tenant_id=shop_a.tenant.id, name="Old mug", points_cost=100, active=False))
+        db.commit()
+        reward_id = db.scalar(select(Reward.id))
+    page = client.post(
+        f"/members/{members[0].id}/redemptions",
+        data={"reward_id": reward_id, "idempotency_key": "m"},
+        follow_redirects=True,
+    ).get_data(as_text=True)
+    assert "This reward is no longer offered." in page and _members()[0].points_balance == 500

@@ -3,7 +3,8 @@
 from decimal import Decimal
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
+from sqlalchemy.exc import DBAPIError
 
 from mcrm.db import db
 from mcrm.members.models import Member
@@ -155,3 +156,12 @@ def test_a_balance_cannot_grow_past_what_the_database_holds(ctx, shop_a, shop_b)
             record_purchase(tenant, member, Decimal("1"), channel=Channel.PORTAL)
         db.rollback()
         assert _member(member_id).points_balance == MAX_POINTS - 10 == _ledger_sum(member_id)
+
+
+def test_the_database_refuses_to_rewrite_a_ledger_entry(ctx, shop_a, shop_b):
+    member_with_points(ctx, shop_a, points=10)
+    with unscoped():
+        with pytest.raises(DBAPIError, match="append-only"):
+            db.execute(update(LedgerEntry).values(points=1000))
+        db.rollback()
+        assert db.scalar(select(LedgerEntry.points)) == 10

@@ -91,3 +91,13 @@ def test_another_shops_member_is_not_found_at_the_counter(app, client, shop_a, s
     assert "No member found" in client.get("/m/find?q=8000").get_data(as_text=True)
     assert client.get(f"/m/members/{other}").status_code == 404
     assert client.post(f"/m/members/{other}", data={"action": "purchase", "buy-amount": "10"}).status_code == 404
+
+
+def test_a_bad_redemption_says_why_on_the_counter_page(app, client, shop_a):
+    li = _member(app, shop_a, "13800138000")
+    log_in(client, "staff-a@example.com", path="/m/login")
+    page = client.post(
+        f"/m/members/{li}",
+        data={"action": "redeem", "redeem-reward_id": "0", "redeem-points": "abc", "redeem-idempotency_key": "x"},
+    ).get_data(as_text=True)
+    assert "Not a valid integer value." in page
