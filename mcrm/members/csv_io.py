@@ -28,9 +28,11 @@ from sqlalchemy.orm import selectinload
 from mcrm.config import LANGUAGES
 from mcrm.db import db, utcnow
 from mcrm.members.birthdays import Birthday, parse_birthday
+from mcrm.members.forms import SOURCE_LABELS
 from mcrm.members.models import Gender, Member, Source, Tag, member_tags
 from mcrm.members.services import MemberError, member_phone, parse_tags
-from mcrm.points.models import Channel, Purchase
+from mcrm.points.forms import CHANNEL_LABELS
+from mcrm.points.models import Purchase
 from mcrm.points.services import book_adjustments
 from tenants.isolation import scoped_to
 from tenants.models import Tenant, User
@@ -105,20 +107,6 @@ FIELD_LABELS = {
     "points": _l("Opening points"),
 }
 GENDER_LABELS = {Gender.FEMALE: _l("Female"), Gender.MALE: _l("Male")}
-SOURCE_LABELS = {
-    Source.SMS: _l("SMS"),
-    Source.PORTAL: _l("Portal"),
-    Source.WAP: _l("WAP"),
-    Source.IMPORT: _l("Import"),
-    Source.API: _l("API"),
-}
-CHANNEL_LABELS = {
-    Channel.PORTAL: _l("Portal"),
-    Channel.WAP: _l("WAP"),
-    Channel.API: _l("API"),
-    Channel.IMPORT: _l("Import"),
-    Channel.SMS: _l("SMS"),
-}
 MEMBER_HEADER = (
     _l("Phone"),
     _l("Name"),

@@ -6,9 +6,16 @@ from wtforms import BooleanField, SelectChoice, SelectField, StringField, TextAr
 from wtforms.validators import DataRequired, Length, ValidationError
 
 from mcrm.members.birthdays import parse_birthday
-from mcrm.members.models import Gender
+from mcrm.members.models import Gender, Source
 
 GENDER_LABELS = {Gender.UNKNOWN: _l("Not given"), Gender.FEMALE: _l("Female"), Gender.MALE: _l("Male")}
+SOURCE_LABELS = {
+    Source.SMS: _l("SMS"),
+    Source.PORTAL: _l("Portal"),
+    Source.WAP: _l("WAP"),
+    Source.IMPORT: _l("Import"),
+    Source.API: _l("API"),
+}
 
 
 def validate_birthday(_form, field):

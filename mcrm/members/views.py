@@ -10,7 +10,7 @@ from sqlalchemy import select
 from mcrm.auth.decorators import owner_required, shop_user_required
 from mcrm.db import db
 from mcrm.members.birthdays import parse_birthday
-from mcrm.members.forms import GENDER_LABELS, DeleteMemberForm, MemberForm, SearchForm
+from mcrm.members.forms import GENDER_LABELS, SOURCE_LABELS, DeleteMemberForm, MemberForm, SearchForm
 from mcrm.members.models import Gender, Member, Source
 from mcrm.members.services import (
     DuplicateMember,
@@ -23,8 +23,9 @@ from mcrm.members.services import (
     shop_tags,
     update_member,
 )
+from mcrm.messaging.labels import MESSAGE_STATUS_LABELS
 from mcrm.messaging.models import Message
-from mcrm.points.forms import ENTRY_REASON_LABELS, AdjustForm, PurchaseForm, RedeemForm
+from mcrm.points.forms import CHANNEL_LABELS, ENTRY_REASON_LABELS, AdjustForm, PurchaseForm, RedeemForm
 from mcrm.points.models import LedgerEntry, Purchase
 from mcrm.points.views import reward_choices
 from tenants.isolation import get_or_404
@@ -117,6 +118,9 @@ def show(member_id: int):
         messages=messages,
         gender_labels=GENDER_LABELS,
         entry_reasons=ENTRY_REASON_LABELS,
+        sources=SOURCE_LABELS,
+        channels=CHANNEL_LABELS,
+        message_statuses=MESSAGE_STATUS_LABELS,
         purchase_form=PurchaseForm(),
         redeem_form=redeem_form,
         adjust_form=AdjustForm(),

@@ -8,8 +8,15 @@ from flask_wtf import FlaskForm
 from wtforms import DateTimeLocalField, DecimalField, HiddenField, IntegerField, SelectField, StringField
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional, ValidationError
 
-from mcrm.points.models import EntryReason
+from mcrm.points.models import Channel, EntryReason
 
+CHANNEL_LABELS = {
+    Channel.PORTAL: _l("Portal"),
+    Channel.WAP: _l("WAP"),
+    Channel.API: _l("API"),
+    Channel.IMPORT: _l("Import"),
+    Channel.SMS: _l("SMS"),
+}
 ENTRY_REASON_LABELS = {
     EntryReason.WELCOME: _l("Welcome bonus"),
     EntryReason.PURCHASE: _l("Purchase"),
