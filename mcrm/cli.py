@@ -13,6 +13,7 @@ from werkzeug.serving import run_simple
 
 from mcrm import migrate
 from mcrm.db import db
+from mcrm.demo import fill_demo_shop
 from tenants.isolation import unscoped
 from tenants.models import Role, Tenant
 from tenants.numbers import sms_number
@@ -106,7 +107,7 @@ def admin_create(email, password, name):
 
 @demo_cli.command("create")
 def demo_create():
-    """On an empty database only: a demo shop and a platform admin, with their logins printed."""
+    """On an empty database only: a demo shop with members and a platform admin, with their logins printed."""
     with unscoped():
         if db.scalar(select(Tenant.id).limit(1)) is not None:
             click.echo("The database already has shops; no demo created.")
@@ -120,6 +121,7 @@ def demo_create():
         locale="zh_CN",
     )
     new_user(None, name="Operator", login="admin@demo.mcrm", password=admin_password, role=Role.ADMIN)
+    fill_demo_shop(tenant)
     db.commit()
     logins = (
         f"Demo shop {tenant.name} (SMS number {sms_number(tenant)})\n"

@@ -3,6 +3,9 @@
 from sqlalchemy import func, select
 
 from mcrm.db import db
+from mcrm.members.models import Member
+from mcrm.points.models import Purchase
+from mcrm.points.services import ledger_mismatches
 from tenants.isolation import unscoped
 from tenants.models import Tenant
 from tests.conftest import PASSWORD
@@ -48,6 +51,9 @@ def test_demo_is_created_only_on_an_empty_database(app, tmp_path):
     assert "no demo created" in second.output
     with unscoped():
         assert db.scalar(select(func.count()).select_from(Tenant)) == 1
+        assert db.scalar(select(func.count()).select_from(Member)) == 24
+        assert db.scalar(select(func.count()).select_from(Purchase)) > 24
+        assert ledger_mismatches() == []
 
 
 def test_demo_login_printed_works(app, tmp_path):
