@@ -32,7 +32,7 @@ class PointsError(ValueError):
 
 
 class InsufficientPoints(PointsError):
-    pass
+    """The balance is short of what a redemption, adjustment or reversal would take off."""
 
 
 @dataclass(frozen=True)
