@@ -36,7 +36,10 @@ def _unauthorized():
 
 def _refuse_nul_bytes() -> None:
     # No person types a NUL; PostgreSQL refuses it in text, so it would surface as a 500 later.
-    values = list(request.args.values()) + list(request.form.values())
+    values = list(request.args.values())
+    if request.mimetype in ("application/x-www-form-urlencoded", "multipart/form-data"):
+        # Only forms: touching request.form on a JSON body would read it before the API sets its size limit.
+        values += request.form.values()
     if any("\x00" in value for value in values):
         abort(400)
 
