@@ -40,6 +40,7 @@ def create_app(overrides: dict | None = None) -> Flask:
     from mcrm.api.token_views import bp as api_tokens_bp
     from mcrm.api.views import bp as api_bp
     from mcrm.auth.views import bp as auth_bp
+    from mcrm.credits.views import bp as credits_bp
     from mcrm.dashboard.views import bp as dashboard_bp
     from mcrm.members.io_views import bp as member_io_bp
     from mcrm.members.views import bp as members_bp
@@ -57,6 +58,7 @@ def create_app(overrides: dict | None = None) -> Flask:
         settings_bp,
         staff_bp,
         api_tokens_bp,
+        credits_bp,
         wap_bp,
         admin_bp,
     )

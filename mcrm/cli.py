@@ -14,10 +14,11 @@ from werkzeug.serving import run_simple
 from mcrm import migrate
 from mcrm.db import db
 from mcrm.demo import fill_demo_shop
+from mcrm.shops import open_shop
 from tenants.isolation import unscoped
 from tenants.models import Role, Tenant
 from tenants.numbers import sms_number
-from tenants.services import TenantError, create_tenant, generate_password, new_user
+from tenants.services import TenantError, generate_password, new_user
 
 db_cli = AppGroup("db", help="Database migrations.")
 tenant_cli = AppGroup("tenant", help="Shops.")
@@ -64,7 +65,7 @@ def db_check():
 def tenant_create(name, slug, extension, owner_login, owner_password, owner_name, locale):
     """Create a shop and its owner; prints the slug and the SMS extension."""
     try:
-        tenant = create_tenant(
+        tenant = open_shop(
             name=name,
             slug=slug,
             extension=extension,
@@ -113,7 +114,7 @@ def demo_create():
             click.echo("The database already has shops; no demo created.")
             return
     owner_password, admin_password = generate_password(), generate_password()
-    tenant = create_tenant(
+    tenant = open_shop(
         name="老王烧烤 Demo BBQ",
         owner_name="王老板",
         owner_login="owner@demo.mcrm",
@@ -201,7 +202,19 @@ def serve(host, port):
 
 def register_cli(app: Flask) -> None:
     from mcrm.api.cli import token_cli
+    from mcrm.credits.cli import credit_cli
     from mcrm.points.cli import points_cli
 
-    for group in (db_cli, tenant_cli, admin_cli, demo_cli, gateway_cli, scheduler_cli, serve, points_cli, token_cli):
+    for group in (
+        db_cli,
+        tenant_cli,
+        admin_cli,
+        demo_cli,
+        gateway_cli,
+        scheduler_cli,
+        serve,
+        points_cli,
+        token_cli,
+        credit_cli,
+    ):
         app.cli.add_command(group)

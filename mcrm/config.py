@@ -54,6 +54,8 @@ def load_config(overrides: dict | None = None) -> dict:
         "DATABASE_POOL_SIZE": int(os.environ.get("MCRM_DB_POOL_SIZE", "5")),
         "MCRM_SMS_TRANSPORT": os.environ.get("MCRM_SMS_TRANSPORT", "sandbox"),
         "MCRM_SHORT_CODE": os.environ.get("MCRM_SHORT_CODE", "106900"),
+        # SMS credits a new shop starts with.
+        "MCRM_TRIAL_SMS_CREDIT": int(os.environ.get("MCRM_TRIAL_SMS_CREDIT", "100")),
         # Session and remember-me cookies: HttpOnly, SameSite=Lax, Secure outside development.
         "SESSION_COOKIE_HTTPONLY": True,
         "SESSION_COOKIE_SAMESITE": "Lax",

@@ -1,6 +1,7 @@
 """Imports every model module so the metadata is complete (for Alembic and the tests)."""
 
 from mcrm.api.models import ApiToken
+from mcrm.credits.models import CreditEntry
 from mcrm.heartbeats import ProcessHeartbeat
 from mcrm.members.imports import ImportJob
 from mcrm.members.models import Member, Tag
@@ -10,6 +11,7 @@ from tenants.models import Tenant, User
 
 __all__ = [
     "ApiToken",
+    "CreditEntry",
     "ImportJob",
     "LedgerEntry",
     "Member",

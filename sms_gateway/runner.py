@@ -8,6 +8,7 @@ import time
 
 from sqlalchemy import select
 
+from mcrm.credits.services import refund
 from mcrm.db import db, job_session, utcnow
 from mcrm.heartbeats import beat
 from mcrm.messaging.models import Direction, Message, MessageStatus
@@ -68,7 +69,10 @@ def _record(
         message = db.get(Message, message_id)
         now = utcnow()
         message.status, message.error, message.external_id = status, error, external_id
-        if status != MessageStatus.FAILED:
+        if status == MessageStatus.FAILED:
+            # Nothing reached the network: the shop gets its credit back, in the same transaction.
+            refund(db.get(Tenant, message.tenant_id), message.parts, message_id=message.id, note=error or "")
+        else:
             message.sent_at = now
         if status == MessageStatus.DELIVERED:
             message.delivered_at = now

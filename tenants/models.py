@@ -37,6 +37,7 @@ class Role(enum.StrEnum):
 
 class Tenant(Base):
     __tablename__ = "tenants"
+    __table_args__ = (CheckConstraint("sms_credit >= 0", name="sms_credit_not_negative"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     name: Mapped[str] = mapped_column(String(80))
@@ -54,6 +55,8 @@ class Tenant(Base):
     points_per_unit: Mapped[Decimal] = mapped_column(Numeric(8, 2), default=Decimal("1"))
     points_min_amount: Mapped[Decimal] = mapped_column(Numeric(12, 2), default=Decimal("0"))
     welcome_bonus: Mapped[int] = mapped_column(default=0)
+    # SMS credits left; changed only by mcrm.credits with a ledger entry.
+    sms_credit: Mapped[int] = mapped_column(default=0)
     status: Mapped[TenantStatus] = mapped_column(_enum(TenantStatus), default=TenantStatus.ACTIVE)
     plan: Mapped[Plan] = mapped_column(_enum(Plan), default=Plan.TRIAL)
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)

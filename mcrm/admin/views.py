@@ -2,17 +2,22 @@
 
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
+from flask_login import current_user
 from sqlalchemy import func, select
 
 from mcrm.admin.forms import ShopCreateForm, ShopStatusForm
 from mcrm.auth.decorators import admin_required
+from mcrm.credits.forms import TopUpForm
+from mcrm.credits.models import CREDIT_REASON_LABELS, CreditEntry
+from mcrm.credits.services import grant
 from mcrm.db import db
 from mcrm.heartbeats import ProcessHeartbeat
+from mcrm.shops import open_shop
 from tenants.isolation import get_or_404
 from tenants.models import Tenant, TenantStatus, User
 from tenants.numbers import sms_number
 from tenants.plans import PLAN_TERMS, Plan
-from tenants.services import TenantError, create_tenant, update_terms
+from tenants.services import TenantError, update_terms
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 
@@ -33,7 +38,7 @@ def create_shop():
     form = ShopCreateForm()
     if form.validate_on_submit():
         try:
-            tenant = create_tenant(
+            tenant = open_shop(
                 name=form.name.data,
                 extension=form.extension.data or None,
                 locale=form.locale.data,
@@ -66,7 +71,34 @@ def shop(tenant_id: int):
         db.commit()
         flash(_("Saved."), "success")
         return redirect(url_for("admin.shop", tenant_id=tenant.id))
-    return render_template("admin/shop.html", tenant=tenant, form=form, sms_number=sms_number(tenant))
+    entries = db.scalars(
+        select(CreditEntry).where(CreditEntry.tenant_id == tenant.id).order_by(CreditEntry.id.desc()).limit(20)
+    ).all()
+    return render_template(
+        "admin/shop.html",
+        tenant=tenant,
+        form=form,
+        sms_number=sms_number(tenant),
+        top_up_form=TopUpForm(),
+        entries=entries,
+        reasons=CREDIT_REASON_LABELS,
+    )
+
+
+@bp.route("/shops/<int:tenant_id>/credit", methods=["POST"])
+@admin_required
+def top_up(tenant_id: int):
+    tenant = get_or_404(Tenant, tenant_id)
+    form = TopUpForm()
+    if form.validate_on_submit():
+        entry = grant(tenant, form.credits.data, note=form.note.data or "", by_user=current_user)
+        db.commit()
+        flash(
+            _("%(n)d credits added; balance %(balance)d.", n=form.credits.data, balance=entry.balance_after), "success"
+        )
+    else:
+        flash(" ".join(str(e) for errors in form.errors.values() for e in errors), "error")
+    return redirect(url_for("admin.shop", tenant_id=tenant.id))
 
 
 @bp.route("/health")

@@ -13,8 +13,9 @@ from mcrm.auth.forms import LanguageForm, LoginForm, PasswordChangeForm, SignupF
 from mcrm.auth.services import authenticate
 from mcrm.auth.throttle import signups_per_address, throttled_login
 from mcrm.db import db
+from mcrm.shops import open_shop
 from tenants.isolation import bind_tenant
-from tenants.services import TenantError, change_password, create_tenant
+from tenants.services import TenantError, change_password
 
 bp = Blueprint("auth", __name__)
 
@@ -66,7 +67,7 @@ def signup():
     form = SignupForm()
     if form.validate_on_submit():
         try:
-            tenant = create_tenant(
+            tenant = open_shop(
                 name=form.shop_name.data,
                 owner_name=form.owner_name.data,
                 owner_login=form.login.data,

@@ -61,6 +61,9 @@ class Message(TenantScoped, Base):
     phone: Mapped[str] = mapped_column(String(20))  # the other party, E.164
     shop_number: Mapped[str] = mapped_column(String(21))  # the shop's SMS number
     body: Mapped[str] = mapped_column(Text)
+    # How it travels and what it cost: GSM-7 or UCS-2, and the number of SMS parts (= credits).
+    encoding: Mapped[str] = mapped_column(String(8), default="GSM-7")
+    parts: Mapped[int] = mapped_column(default=1)
     status: Mapped[MessageStatus] = mapped_column(_enum(MessageStatus))
     error: Mapped[str | None] = mapped_column(String(200))
     external_id: Mapped[str | None] = mapped_column(String(64), index=True)

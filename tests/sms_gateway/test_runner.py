@@ -5,13 +5,14 @@ import threading
 import pytest
 from sqlalchemy import select
 
+from mcrm.credits.services import grant
 from mcrm.db import db
 from mcrm.messaging.models import Message, MessageKind, MessageStatus
 from mcrm.messaging.services import queue_sms
 from sms_gateway.runner import claim_batch, run_once
 from sms_gateway.transports import Outcome, SandboxTransport
 from tenants.isolation import unscoped
-from tenants.models import TenantStatus
+from tenants.models import Tenant, TenantStatus
 
 
 def _queue(shop, n=1, to="+8613800138000"):
@@ -67,6 +68,9 @@ def test_a_transport_error_fails_that_message_with_its_reason(ctx, shop_a):
 
 @pytest.mark.postgres_only
 def test_two_gateways_never_claim_the_same_message(ctx, shop_a):
+    with unscoped():
+        grant(db.get(Tenant, shop_a.tenant.id), 200)  # beyond the trial credit
+        db.commit()
     _queue(shop_a, 200)
     claimed: list[list[int]] = [[], []]
     barrier = threading.Barrier(2)
