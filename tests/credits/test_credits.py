@@ -81,7 +81,8 @@ def test_the_admin_tops_up_on_the_shop_page_and_the_owner_sees_it(app, client, s
         db.commit()
     log_in(client, "ops@example.com")
     client.post(f"/admin/shops/{shop_a.tenant.id}/credit", data={"credits": "500", "note": "invoice 42"})
-    assert "+500" in client.get(f"/admin/shops/{shop_a.tenant.id}").get_data(as_text=True)
+    page = client.get(f"/admin/shops/{shop_a.tenant.id}").get_data(as_text=True)
+    assert "+500" in page and "<title>Shop A · M-CRM</title>" in page and page.count('id="credit-left"') == 1
     refused = client.post(f"/admin/shops/{shop_a.tenant.id}/credit", data={"credits": "-5"}, follow_redirects=True)
     assert "Number must be between 1 and 10000000." in refused.get_data(as_text=True)
     assert _credit(shop_a) == 600 and _credit(shop_b) == 100
