@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import signal
 import sys
 import threading
 
@@ -141,7 +142,7 @@ def _start_gateway(app: Flask, stop: threading.Event) -> threading.Thread:
     from sms_gateway.runner import run_forever
     from sms_gateway.transports import make_transport
 
-    transport = make_transport(app.config["MCRM_SMS_TRANSPORT"])
+    transport = make_transport(app)
 
     def loop():
         with app.app_context():
@@ -156,6 +157,8 @@ def _start_gateway(app: Flask, stop: threading.Event) -> threading.Thread:
 def gateway_run():
     """Send queued messages until interrupted."""
     stop = threading.Event()
+    # A clean stop unbinds and hands unsent messages back to the queue.
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
     thread = _start_gateway(current_app._get_current_object(), stop)
     click.echo(f"Gateway running with the {current_app.config['MCRM_SMS_TRANSPORT']} transport.")
     try:
@@ -163,7 +166,8 @@ def gateway_run():
             thread.join(1)
     except KeyboardInterrupt:
         stop.set()
-        thread.join(5)
+    stop.set()
+    thread.join(15)
 
 
 @scheduler_cli.command("run")

@@ -54,6 +54,20 @@ def load_config(overrides: dict | None = None) -> dict:
         "DATABASE_POOL_SIZE": int(os.environ.get("MCRM_DB_POOL_SIZE", "5")),
         "MCRM_SMS_TRANSPORT": os.environ.get("MCRM_SMS_TRANSPORT", "sandbox"),
         "MCRM_SHORT_CODE": os.environ.get("MCRM_SHORT_CODE", "106900"),
+        # The SMSC the `smpp` transport binds to (see README: running the gateway against a real SMSC).
+        "MCRM_SMPP_HOST": os.environ.get("MCRM_SMPP_HOST", "127.0.0.1"),
+        "MCRM_SMPP_PORT": int(os.environ.get("MCRM_SMPP_PORT", "2775")),
+        "MCRM_SMPP_SYSTEM_ID": os.environ.get("MCRM_SMPP_SYSTEM_ID", ""),
+        "MCRM_SMPP_PASSWORD": os.environ.get("MCRM_SMPP_PASSWORD", ""),
+        "MCRM_SMPP_SYSTEM_TYPE": os.environ.get("MCRM_SMPP_SYSTEM_TYPE", ""),
+        # submit_sm outstanding at once, and submits per second (0: as fast as the window allows).
+        "MCRM_SMPP_WINDOW": int(os.environ.get("MCRM_SMPP_WINDOW", "10")),
+        "MCRM_SMPP_TPS": float(os.environ.get("MCRM_SMPP_TPS", "0")),
+        "MCRM_SMPP_ENQUIRE_LINK_SECONDS": float(os.environ.get("MCRM_SMPP_ENQUIRE_LINK_SECONDS", "30")),
+        # No answer to an enquire_link or a submit for this long: the link is dead, reconnect.
+        "MCRM_SMPP_DEAD_LINK_SECONDS": float(os.environ.get("MCRM_SMPP_DEAD_LINK_SECONDS", "15")),
+        "MCRM_SMPP_SOURCE_TON": int(os.environ.get("MCRM_SMPP_SOURCE_TON", "0")),
+        "MCRM_SMPP_SOURCE_NPI": int(os.environ.get("MCRM_SMPP_SOURCE_NPI", "1")),
         # SMS credits a new shop starts with.
         "MCRM_TRIAL_SMS_CREDIT": int(os.environ.get("MCRM_TRIAL_SMS_CREDIT", "100")),
         # Session and remember-me cookies: HttpOnly, SameSite=Lax, Secure outside development.

@@ -31,9 +31,9 @@ def process_name(kind: str) -> str:
     return f"{kind}@{socket.gethostname()}:{os.getpid()}"
 
 
-def beat(kind: str, detail: str = "") -> None:
+def beat(kind: str, detail: str = "", name: str | None = None) -> None:
     """Record that this process is alive; the caller's session commits."""
-    name = process_name(kind)
+    name = name or process_name(kind)
     row = db.scalar(select(ProcessHeartbeat).where(ProcessHeartbeat.name == name))
     if row is None:
         db.add(ProcessHeartbeat(name=name, kind=kind, detail=detail))

@@ -7,19 +7,23 @@ from mcrm.members.imports import ImportJob
 from mcrm.members.models import Member, Tag
 from mcrm.messaging.models import Message
 from mcrm.points.models import LedgerEntry, Purchase, Reward
+from sms_gateway.models import InboundPart, SmscSubmit, UnroutedMessage
 from tenants.models import Tenant, User
 
 __all__ = [
     "ApiToken",
     "CreditEntry",
     "ImportJob",
+    "InboundPart",
     "LedgerEntry",
     "Member",
     "Message",
     "ProcessHeartbeat",
     "Purchase",
     "Reward",
+    "SmscSubmit",
     "Tag",
     "Tenant",
+    "UnroutedMessage",
     "User",
 ]

@@ -49,6 +49,9 @@ class Tenant(Base):
     signature: Mapped[str] = mapped_column(String(30))
     quiet_start: Mapped[dt.time] = mapped_column(Time, default=dt.time(21, 0))
     quiet_end: Mapped[dt.time] = mapped_column(Time, default=dt.time(8, 0))
+    # Ends every marketing message; empty means the default for the shop's language ("回TD退订").
+    opt_out_line: Mapped[str] = mapped_column(String(40), default="")
+    marketing_daily_cap: Mapped[int] = mapped_column(default=1)  # marketing messages per member per day
     # ISO 3166 region: the default for members' phone numbers (and later, public holidays).
     country: Mapped[str] = mapped_column(String(2), default="CN")
     # The earning rule: floor(amount × points_per_unit) points for a purchase of at least points_min_amount.

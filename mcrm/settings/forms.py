@@ -4,8 +4,8 @@ from zoneinfo import available_timezones
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import SelectChoice, SelectField, StringField, TimeField
-from wtforms.validators import DataRequired, Length, ValidationError
+from wtforms import IntegerField, SelectChoice, SelectField, StringField, TimeField
+from wtforms.validators import DataRequired, Length, NumberRange, ValidationError
 
 from mcrm.auth.forms import LANGUAGE_CHOICES
 
@@ -28,6 +28,17 @@ class SettingsForm(FlaskForm):
         _l("Quiet hours end"),
         validators=[DataRequired()],
         description=_l("No promotions or greetings are sent between these times, shop time."),
+    )
+
+    opt_out_line = StringField(
+        _l("Opt-out line"),
+        validators=[Length(max=40)],
+        description=_l("Ends every promotion. Leave empty for the default: 回TD退订 or Reply STOP to opt out."),
+    )
+    marketing_daily_cap = IntegerField(
+        _l("Promotions per member per day"),
+        validators=[DataRequired(), NumberRange(min=1, max=10)],
+        description=_l("A member gets at most this many promotions and surveys a day."),
     )
 
     def validate_quiet_end(self, field):

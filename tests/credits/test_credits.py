@@ -8,8 +8,8 @@ from mcrm.credits.services import NotEnoughCredit
 from mcrm.db import db
 from mcrm.messaging.models import Message, MessageKind, MessageStatus
 from mcrm.messaging.services import queue_sms
-from sms_gateway.runner import run_once
-from sms_gateway.transports import Outcome
+from sms_gateway.events import Refused
+from sms_gateway.outbox import claim, record
 from tenants.isolation import unscoped
 from tenants.models import Role, Tenant
 from tenants.services import new_user
@@ -46,28 +46,26 @@ def test_a_new_shop_starts_with_the_trial_credit(client, shop_a):
 def test_each_part_costs_a_credit_and_a_short_balance_queues_nothing(ctx, shop_a, shop_b):
     with unscoped():
         tenant = db.get(Tenant, shop_a.tenant.id)
-        one = queue_sms(tenant, "+8613800138000", "a" * 160, MessageKind.TRANSACTIONAL)
-        two = queue_sms(tenant, "+8613800138000", "【老王烧烤】" + "欢" * 65, MessageKind.TRANSACTIONAL)
+        one = queue_sms(tenant, "+8613800138000", "a" * (70 - len(tenant.signature)), MessageKind.TRANSACTIONAL)
+        # The shop's signature leads: it counts towards the 70 characters of one UCS-2 part.
+        two = queue_sms(tenant, "+8613800138000", "欢" * (71 - len(tenant.signature)), MessageKind.TRANSACTIONAL)
         db.commit()
-        assert (one.parts, one.encoding, two.parts, two.encoding) == (1, "GSM-7", 2, "UCS-2")
+        assert (one.parts, one.encoding, two.parts, two.encoding) == (1, "UCS-2", 2, "UCS-2")
         assert tenant.sms_credit == 97
         with pytest.raises(NotEnoughCredit, match="this needs 98 and 97 are left"):
-            queue_sms(tenant, "+8613800138000", "a" * 153 * 98, MessageKind.TRANSACTIONAL)
+            queue_sms(tenant, "+8613800138000", "欢" * (67 * 98 - len(tenant.signature)), MessageKind.TRANSACTIONAL)
         db.commit()
         assert db.scalar(select(func.count()).select_from(Message)) == 2
     assert _credit(shop_a) == 97 == _ledger_sum(shop_a) and _credit(shop_b) == 100
 
 
 def test_a_failed_send_gives_its_credit_back(ctx, shop_a, shop_b):
-    class Refusing:
-        def submit(self, to, source, body):
-            return Outcome(external_id=None, delivered=None, error="ESME_RINVDSTADR")
-
     with unscoped():
         queue_sms(db.get(Tenant, shop_a.tenant.id), "+8613800138000", "欢" * 80, MessageKind.TRANSACTIONAL)
         db.commit()
     assert _credit(shop_a) == 98
-    run_once(Refusing())
+    [outbound] = claim("gw-test", 10)
+    record([Refused(outbound.message_id, "INVDSTADR status 0x0000000b: Invalid destination address")])
     with unscoped():
         assert db.scalar(select(Message.status)) == MessageStatus.FAILED
         entries = select(CreditEntry).where(CreditEntry.tenant_id == shop_a.tenant.id).order_by(CreditEntry.id)
