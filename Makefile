@@ -30,15 +30,19 @@ i18n-update: i18n-extract
 	$(BIN)/pybabel update --no-fuzzy-matching --ignore-obsolete -i $(CATALOGS)/messages.pot -d $(CATALOGS)
 	$(BIN)/python -m mcrm.i18n_catalog $(CATALOGS)/en/LC_MESSAGES/messages.po
 
+# The SMPP server that the gateway tests and benchmarks talk to (tests/smsc_peer.py).
+tests/smsc/node_modules/.installed: tests/smsc/package.json tests/smsc/package-lock.json
+	cd tests/smsc && npm ci --silent --no-audit --no-fund && touch node_modules/.installed
+
 run: i18n-compile
 	$(FLASK) db upgrade
 	$(FLASK) demo create
 	$(FLASK) serve --host 127.0.0.1 --port 5000
 
-test: i18n-compile
+test: i18n-compile tests/smsc/node_modules/.installed
 	$(BIN)/python -m pytest
 
-bench: i18n-compile
+bench: i18n-compile tests/smsc/node_modules/.installed
 	$(BIN)/python -m bench
 
 lint: install
