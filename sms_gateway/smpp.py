@@ -166,8 +166,8 @@ class SmppTransport:
                 self._serve(client)
             except Exception as error:  # any fault ends this session; the loop reconnects
                 if not self._stop.is_set():
-                    log.warning("SMPP link to %s:%s lost: %s", self.settings.host, self.settings.port, error)
-                self.state = f"down: {error}"[:120] or "down"
+                    log.warning("SMPP link to %s:%s lost: %r", self.settings.host, self.settings.port, error)
+                self.state = f"down: {error or type(error).__name__}"[:120]
             finally:
                 self._link_lost("the SMPP link dropped before the SMSC answered")
                 if client is not None:
@@ -200,9 +200,13 @@ class SmppTransport:
 
     def _close(self, client: smpplib.client.Client) -> None:
         if self._stop.is_set() and client.state == c.SMPP_CLIENT_STATE_BOUND_TRX:
-            # A polite goodbye when stopping; the SMSC's answer is not worth waiting for.
+            # A polite goodbye when stopping: unbind, and give the SMSC a moment to answer.
             with contextlib.suppress(Exception):
                 client.send_pdu(smpplib.smpp.make_pdu("unbind", client=client))
+                deadline = time.monotonic() + 1.0
+                while client.state == c.SMPP_CLIENT_STATE_BOUND_TRX and time.monotonic() < deadline:
+                    if select.select([client._socket], [], [], deadline - time.monotonic())[0]:
+                        self._handle(client, client.read_pdu())
         with contextlib.suppress(Exception):
             client.disconnect()
 
@@ -224,7 +228,7 @@ class SmppTransport:
                     break
                 self._send_part(client, *item)
                 if interval:
-                    next_slot = max(next_slot, now - interval) + interval
+                    next_slot = max(next_slot, now) + interval
                 now = time.monotonic()
             # Keep-alive: ask when quiet; give up when nothing answers.
             if enquire_sent is None and now - last_heard > self.settings.enquire_link_seconds:
@@ -292,11 +296,12 @@ class SmppTransport:
             esm_class=part.esm_class,
             registered_delivery=True,
         )
-        client.send_pdu(pdu)
-        self.submits += 1
+        # Outstanding before the write: if the write fails half-way, the SMSC may still have the part.
         job.unsent -= 1
         job.unanswered += 1
         self._outstanding[pdu.sequence] = (job, index)
+        client.send_pdu(pdu)
+        self.submits += 1
 
     def _handle(self, client: smpplib.client.Client, pdu) -> None:
         command = pdu.command
