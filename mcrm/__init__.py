@@ -44,6 +44,7 @@ def create_app(overrides: dict | None = None) -> Flask:
     from mcrm.dashboard.views import bp as dashboard_bp
     from mcrm.members.io_views import bp as member_io_bp
     from mcrm.members.views import bp as members_bp
+    from mcrm.messaging.views import bp as messaging_bp
     from mcrm.points.views import bp as points_bp
     from mcrm.settings.views import bp as settings_bp
     from mcrm.staff.views import bp as staff_bp
@@ -54,6 +55,7 @@ def create_app(overrides: dict | None = None) -> Flask:
         dashboard_bp,
         members_bp,
         member_io_bp,
+        messaging_bp,
         points_bp,
         settings_bp,
         staff_bp,

@@ -217,10 +217,17 @@ class SmppTransport:
         self._paused_until = 0.0
         last_heard = time.monotonic()
         enquire_sent = None
-        while not self._stop.is_set():
+        drain_until = None
+        while True:
             now = time.monotonic()
+            if self._stop.is_set():
+                # Stopping: send nothing new, but wait a little for the answers already due, so fewer
+                # messages end up unknown.
+                drain_until = drain_until or now + self.settings.dead_link_seconds
+                if not self._outstanding or now > drain_until:
+                    return
             # Send while the window is open, the pace allows and nothing asked us to wait.
-            while len(self._outstanding) < self.settings.window and now >= self._paused_until:
+            while drain_until is None and len(self._outstanding) < self.settings.window and now >= self._paused_until:
                 if interval and now < next_slot:
                     break
                 item = self._next_part()

@@ -76,6 +76,7 @@ INTRUSION = {
     "points_per_unit": "1",
     "points_min_amount": "0",
     "welcome_bonus": "0",
+    "sms-body": "intruder",
 }
 
 

@@ -1,4 +1,4 @@
-"""Platform admin: list, create and suspend shops; see the health of the background processes."""
+"""Platform admin: list, create and suspend shops; see the health of the background processes and the gateway."""
 
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
@@ -6,6 +6,7 @@ from flask_login import current_user
 from sqlalchemy import func, select
 
 from mcrm.admin.forms import ShopCreateForm, ShopStatusForm
+from mcrm.admin.gateway_stats import gateway_stats
 from mcrm.auth.decorators import admin_required
 from mcrm.credits.forms import TopUpForm
 from mcrm.credits.models import CREDIT_REASON_LABELS, CreditEntry
@@ -106,3 +107,9 @@ def top_up(tenant_id: int):
 def health():
     beats = db.scalars(select(ProcessHeartbeat).order_by(ProcessHeartbeat.kind, ProcessHeartbeat.name)).all()
     return render_template("admin/health.html", beats=beats)
+
+
+@bp.route("/gateway")
+@admin_required
+def gateway():
+    return render_template("admin/gateway.html", stats=gateway_stats())

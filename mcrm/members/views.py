@@ -23,8 +23,10 @@ from mcrm.members.services import (
     shop_tags,
     update_member,
 )
-from mcrm.messaging.labels import MESSAGE_STATUS_LABELS
-from mcrm.messaging.models import Message
+from mcrm.messaging.counter import cost
+from mcrm.messaging.forms import SendSmsForm
+from mcrm.messaging.labels import MESSAGE_STATUS_LABELS, SUPPRESS_REASON_LABELS
+from mcrm.messaging.models import Message, MessageKind
 from mcrm.points.forms import CHANNEL_LABELS, ENTRY_REASON_LABELS, AdjustForm, PurchaseForm, RedeemForm
 from mcrm.points.models import LedgerEntry, Purchase
 from mcrm.points.views import reward_choices
@@ -98,7 +100,11 @@ def create():
 @bp.route("/<int:member_id>")
 @shop_user_required
 def show(member_id: int):
-    member = get_or_404(Member, member_id)
+    return render_member_page(get_or_404(Member, member_id))
+
+
+def render_member_page(member: Member, sms_form: SendSmsForm | None = None):
+    """The member page; a form that failed elsewhere (the SMS form) is passed in to show its errors."""
     purchases = db.scalars(
         select(Purchase).where(Purchase.member_id == member.id).order_by(Purchase.occurred_at.desc()).limit(50)
     ).all()
@@ -110,6 +116,7 @@ def show(member_id: int):
     ).all()
     redeem_form = RedeemForm()
     redeem_form.reward_id.choices = reward_choices(g.tenant)
+    sms_form = sms_form or SendSmsForm(prefix="sms")
     return render_template(
         "members/show.html",
         member=member,
@@ -121,6 +128,9 @@ def show(member_id: int):
         sources=SOURCE_LABELS,
         channels=CHANNEL_LABELS,
         message_statuses=MESSAGE_STATUS_LABELS,
+        suppress_reasons=SUPPRESS_REASON_LABELS,
+        sms_form=sms_form,
+        sms_cost=cost(g.tenant, sms_form.body.data or "", MessageKind.TRANSACTIONAL),
         purchase_form=PurchaseForm(),
         redeem_form=redeem_form,
         adjust_form=AdjustForm(),

@@ -3,6 +3,8 @@
 import datetime as dt
 
 from mcrm.db import db
+from mcrm.messaging.models import MessageKind
+from mcrm.messaging.policies import compose
 from tenants.isolation import unscoped
 from tenants.models import Tenant
 from tests.conftest import log_in
@@ -43,3 +45,26 @@ def test_bad_settings_are_explained_and_nothing_changes(client, shop_a):
     text = page.get_data(as_text=True)
     assert page.status_code == 200 and "Not a valid choice" in text and "Start and end must differ." in text
     assert _tenant(shop_a.tenant.id).name == "Shop A"
+
+
+def test_owner_sets_the_opt_out_line_and_the_daily_cap_and_promotions_use_them(app, client, shop_a):
+    log_in(client, "owner-a@example.com")
+    form = {**FORM, "locale": "en", "opt_out_line": " Reply N to stop ", "marketing_daily_cap": "3"}
+    assert client.post("/settings/", data=form).status_code == 302
+    tenant = _tenant(shop_a.tenant.id)
+    assert (tenant.opt_out_line, tenant.marketing_daily_cap) == (" Reply N to stop ", 3)
+    with app.app_context():
+        assert compose(tenant, "Half price today", MessageKind.MARKETING) == "【A+】Half price today Reply N to stop"
+        # Only promotions carry it.
+        assert compose(tenant, "Your points: 28", MessageKind.TRANSACTIONAL) == "【A+】Your points: 28"
+    # Emptied, the line falls back to the default in the shop's language.
+    client.post("/settings/", data={**form, "opt_out_line": ""})
+    with app.app_context():
+        assert compose(_tenant(shop_a.tenant.id), "Sale", MessageKind.MARKETING) == "【A+】Sale Reply STOP to opt out"
+
+
+def test_the_daily_cap_stays_between_1_and_10(client, shop_a):
+    log_in(client, "owner-a@example.com")
+    page = client.post("/settings/", data={**FORM, "marketing_daily_cap": "11"})
+    assert page.status_code == 200 and "Number must be between 1 and 10." in page.get_data(as_text=True)
+    assert _tenant(shop_a.tenant.id).marketing_daily_cap == 1
