@@ -4,7 +4,9 @@ for every message, on PostgreSQL.
 - outbox → delivered: messages per second from queued rows to `delivered` (response and receipt recorded),
   with window 1 and window 50;
 - inbound: deliver_sm per second stored, routed and answered (reply queued);
-- memory: the gateway process's resident size after 20k and after 100k messages.
+- memory: the gateway process's resident size after 20k and after 100k messages;
+- pacing: with MCRM_SMPP_TPS=100, the most submits the SMSC saw in any sliding second, and the share
+  answered ESME_RTHROTTLED by an SMSC that throttles above 100 per second.
 """
 
 from __future__ import annotations
@@ -77,25 +79,28 @@ def _shop(app):
     return ids
 
 
-def outbox_rate(app, window: int, count: int, memory_marks=()) -> tuple[float, dict[int, float]]:
+def outbox_rate(
+    app, window: int, count: int, memory_marks=(), tps: float = 0, smsc_options=None
+) -> tuple[float, dict[int, float], dict]:
     tenant_id, number = _shop(app)
     rss = {}
     with app.app_context():
         _fill_outbox(tenant_id, number, count)
-        with SmscPeer(resp_delay_ms=RESP_DELAY_MS, quiet=True) as smsc:
+        with SmscPeer(resp_delay_ms=RESP_DELAY_MS, quiet=True, **(smsc_options or {})) as smsc:
             started = time.perf_counter()
-            with running_gateway(app, smsc.port, name=f"bench-{window}", window=window):
+            with running_gateway(app, smsc.port, name=f"bench-{window}", window=window, tps=tps):
                 marks = list(memory_marks)
                 while (done := _count(MessageStatus.DELIVERED)) < count:
                     if marks and done >= marks[0]:
                         rss[marks.pop(0)] = _rss_mb()
                     time.sleep(0.05)
                 elapsed = time.perf_counter() - started
+            stats = smsc.stats()
     with app.app_context(), unscoped():
         db.execute(Message.__table__.delete())
         db.commit()
         db.remove()
-    return count / elapsed, rss
+    return count / elapsed, rss, stats
 
 
 def inbound_rate(app, count: int) -> float:
@@ -130,14 +135,18 @@ def inbound_rate(app, count: int) -> float:
 
 def run() -> list[Figure]:
     with bench_app() as app:
-        slow, _ = outbox_rate(app, window=1, count=500)
-        fast, _ = outbox_rate(app, window=50, count=20_000)
+        slow, _, _ = outbox_rate(app, window=1, count=500)
+        fast, _, _ = outbox_rate(app, window=50, count=20_000)
         inbound = inbound_rate(app, 5_000)
-        _, rss = outbox_rate(app, window=50, count=100_000, memory_marks=(20_000, 100_000 - 1_000))
+        _, rss, _ = outbox_rate(app, window=50, count=100_000, memory_marks=(20_000, 100_000 - 1_000))
+        _, _, paced = outbox_rate(app, window=50, count=3_000, tps=100, smsc_options={"throttle_tps": 100})
     growth = rss[99_000] - rss[20_000]
+    throttled_share = 100 * paced["throttled"] / max(1, paced["submits"])
     return [
         Figure("gateway outbox→delivered, window 1 (msg/s)", slow, 40, "/s", lower_is_better=False),
         Figure("gateway outbox→delivered, window 50 (msg/s)", fast, 1500, "/s", lower_is_better=False),
         Figure("gateway inbound stored+routed+answered (msg/s)", inbound, 500, "/s", lower_is_better=False),
         Figure("gateway memory growth 20k→99k messages (MB)", growth, 20, "MB"),
+        Figure("TPS=100: most submits in any sliding second", paced["max_per_second"], 105, ""),
+        Figure("TPS=100 vs SMSC limit 100/s: ESME_RTHROTTLED (%)", throttled_share, 0.1, "%"),
     ]

@@ -16,7 +16,15 @@ from mcrm.credits.services import refund
 from mcrm.db import db, job_session, utcnow
 from mcrm.heartbeats import ProcessHeartbeat
 from mcrm.members.models import Member
-from mcrm.messaging.models import PENDING_STATES, Direction, Message, MessageKind, MessageStatus, SuppressReason
+from mcrm.messaging.models import (
+    PENDING_STATES,
+    Direction,
+    Message,
+    MessageKind,
+    MessageStatus,
+    Problem,
+    SuppressReason,
+)
 from mcrm.messaging.policies import POLITE_KINDS, over_daily_cap, quiet_until
 from mcrm.messaging.services import release_credit
 from sms_gateway.events import Accepted, Outbound, ReceiptArrived, Refused, Returned, Unanswered
@@ -67,7 +75,7 @@ def _still_sendable(message: Message, now: dt.datetime) -> bool:
     """The send-time check: expire, suppress or defer what should not go now (crediting back)."""
     if message.expires_at is not None and message.expires_at <= now:
         message.status = MessageStatus.EXPIRED
-        message.error = "not sent before it expired"
+        message.error = Problem.EXPIRED_UNSENT
         release_credit(message, "expired")
         return False
     if message.kind not in POLITE_KINDS:
@@ -243,7 +251,7 @@ def mark_orphans_unknown(now: dt.datetime | None = None) -> int:
                 Message.status == MessageStatus.SENDING,
                 or_(Message.gateway.is_(None), Message.gateway.not_in(alive)),
             )
-            .values(status=MessageStatus.UNKNOWN, error="the gateway stopped while sending")
+            .values(status=MessageStatus.UNKNOWN, error=Problem.GATEWAY_STOPPED)
             .execution_options(synchronize_session=False)
         )
         return result.rowcount
@@ -255,7 +263,7 @@ def release_own(gateway: str) -> int:
         result = db.execute(
             update(Message)
             .where(and_(Message.status == MessageStatus.SENDING, Message.gateway == gateway))
-            .values(status=MessageStatus.UNKNOWN, error="the gateway restarted while sending")
+            .values(status=MessageStatus.UNKNOWN, error=Problem.GATEWAY_RESTARTED)
             .execution_options(synchronize_session=False)
         )
         return result.rowcount

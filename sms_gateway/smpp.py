@@ -27,6 +27,7 @@ import smpplib.consts as c
 import smpplib.exceptions
 import smpplib.smpp
 
+from mcrm.messaging.models import Problem
 from sms_gateway.encoding import PduPart, encode_parts
 from sms_gateway.events import Accepted, Outbound, ReceiptArrived, Refused, Returned, Unanswered
 from sms_gateway.receipts import FINAL, normalise_id, parse_receipt
@@ -169,7 +170,7 @@ class SmppTransport:
                     log.warning("SMPP link to %s:%s lost: %r", self.settings.host, self.settings.port, error)
                 self.state = f"down: {error or type(error).__name__}"[:120]
             finally:
-                self._link_lost("the SMPP link dropped before the SMSC answered")
+                self._link_lost(Problem.LINK_DROPPED)
                 if client is not None:
                     self._close(client)
             if self._stop.wait(backoff):
@@ -415,7 +416,7 @@ class SmppTransport:
                     continue
                 seen.add(id(job))
                 if job.accepted:
-                    self.events.put(Unanswered(job.outbound.message_id, "the gateway stopped mid-message"))
+                    self.events.put(Unanswered(job.outbound.message_id, Problem.STOPPED_MID_MESSAGE))
                 else:
                     self.events.put(Returned(job.outbound.message_id))
             self._parts.clear()

@@ -19,7 +19,7 @@ from sqlalchemy.exc import IntegrityError
 
 from mcrm.credits.services import NotEnoughCredit
 from mcrm.db import db, job_session, utcnow
-from mcrm.messaging.models import Direction, Message, MessageKind, MessageStatus
+from mcrm.messaging.models import Direction, Message, MessageKind, MessageStatus, Problem
 from mcrm.messaging.services import queue_sms
 from sms_gateway.encoding import Concat
 from sms_gateway.models import InboundPart, UnroutedMessage
@@ -160,7 +160,7 @@ def answer_inbound(message: Message) -> None:
     try:
         queue_sms(tenant, message.phone, help_text(tenant), MessageKind.REPLY, dedupe_key=f"reply:{message.id}")
     except NotEnoughCredit:
-        message.error = "no SMS credit left to answer"
+        message.error = Problem.NO_CREDIT_TO_ANSWER
     message.handled_at = utcnow()
 
 

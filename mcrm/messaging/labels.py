@@ -2,7 +2,7 @@
 
 from flask_babel import lazy_gettext as _l
 
-from mcrm.messaging.models import Direction, MessageKind, MessageStatus, SuppressReason
+from mcrm.messaging.models import Direction, MessageKind, MessageStatus, Problem, SuppressReason
 
 MESSAGE_STATUS_LABELS = {
     MessageStatus.QUEUED: _l("Queued"),
@@ -34,3 +34,22 @@ DIRECTION_LABELS = {
     Direction.IN: _l("In"),
     Direction.OUT: _l("Out"),
 }
+
+PROBLEM_LABELS = {
+    Problem.NO_CREDIT_TO_ANSWER: _l("No SMS credit left to answer"),
+    Problem.EXPIRED_UNSENT: _l("Not sent in time, so it expired; its credit was given back"),
+    Problem.LINK_DROPPED: _l("The link to the SMSC dropped before it answered: it may have been sent"),
+    Problem.STOPPED_MID_MESSAGE: _l("The gateway stopped in the middle of a long message"),
+    Problem.GATEWAY_STOPPED: _l("The gateway stopped while sending: it may have been sent"),
+    Problem.GATEWAY_RESTARTED: _l("The gateway restarted while sending: it may have been sent"),
+}
+
+
+def problem_label(error: str | None) -> str:
+    """The pipeline's own problems in the reader's language; the SMSC's words as it said them."""
+    if not error:
+        return ""
+    try:
+        return str(PROBLEM_LABELS[Problem(error)])
+    except ValueError:
+        return error

@@ -76,6 +76,17 @@ FINAL_STATES = frozenset(
 PENDING_STATES = (MessageStatus.QUEUED, MessageStatus.DEFERRED)
 
 
+class Problem(enum.StrEnum):
+    """What the pipeline itself writes into `Message.error` (the SMSC's own words are stored as given)."""
+
+    NO_CREDIT_TO_ANSWER = "no SMS credit left to answer"
+    EXPIRED_UNSENT = "not sent before it expired"
+    LINK_DROPPED = "the SMPP link dropped before the SMSC answered"
+    STOPPED_MID_MESSAGE = "the gateway stopped mid-message"
+    GATEWAY_STOPPED = "the gateway stopped while sending"
+    GATEWAY_RESTARTED = "the gateway restarted while sending"
+
+
 class SuppressReason(enum.StrEnum):
     OPTED_OUT = "opted_out"
     DAILY_CAP = "daily_cap"
@@ -122,6 +133,6 @@ class Message(TenantScoped, Base):
     expires_at: Mapped[dt.datetime | None]  # not worth sending after this
     gateway: Mapped[str | None] = mapped_column(String(120))  # the gateway process that claimed it
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
-    sent_at: Mapped[dt.datetime | None]
+    sent_at: Mapped[dt.datetime | None] = mapped_column(index=True)  # the admin's send rate reads recent ones
     delivered_at: Mapped[dt.datetime | None]
     handled_at: Mapped[dt.datetime | None]  # inbound: when the router answered it

@@ -19,6 +19,7 @@ from mcrm.messaging.labels import (
     MESSAGE_KIND_LABELS,
     MESSAGE_STATUS_LABELS,
     SUPPRESS_REASON_LABELS,
+    problem_label,
 )
 from mcrm.messaging.models import Message, MessageKind, MessageStatus
 from mcrm.messaging.services import NotEnoughCredit, queue_sms
@@ -29,6 +30,13 @@ from tenants.phones import normalise_phone
 
 # No url_prefix: the member's SMS form posts under /members/, like the points forms do.
 bp = Blueprint("messaging", __name__)
+
+
+@bp.app_template_filter("problem_label")
+def _problem_label(error):
+    return problem_label(error)
+
+
 PER_PAGE = 50
 CONVERSATION_LENGTH = 100
 # The counter never needs more than the longest message the forms accept (and a little over, to say so).

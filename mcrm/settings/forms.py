@@ -5,7 +5,7 @@ from zoneinfo import available_timezones
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import IntegerField, SelectChoice, SelectField, StringField, TimeField
-from wtforms.validators import DataRequired, Length, NumberRange, ValidationError
+from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, ValidationError
 
 from mcrm.auth.forms import LANGUAGE_CHOICES
 
@@ -37,7 +37,7 @@ class SettingsForm(FlaskForm):
     )
     marketing_daily_cap = IntegerField(
         _l("Promotions per member per day"),
-        validators=[DataRequired(), NumberRange(min=1, max=10)],
+        validators=[InputRequired(), NumberRange(min=1, max=10)],
         description=_l("A member gets at most this many promotions and surveys a day."),
     )
 

@@ -91,6 +91,7 @@ def upgrade() -> None:
             postgresql_where=sa.text("status = 'sending'"),
         )
         batch_op.create_unique_constraint(batch_op.f("uq_messages_tenant_id"), ["tenant_id", "dedupe_key"])
+        batch_op.create_index(batch_op.f("ix_messages_sent_at"), ["sent_at"], unique=False)
 
     with op.batch_alter_table("tenants", schema=None) as batch_op:
         batch_op.add_column(sa.Column("opt_out_line", sa.String(length=40), nullable=False, server_default=""))
@@ -103,6 +104,7 @@ def downgrade() -> None:
         batch_op.drop_column("opt_out_line")
 
     with op.batch_alter_table("messages", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_messages_sent_at"))
         batch_op.drop_constraint(batch_op.f("uq_messages_tenant_id"), type_="unique")
         batch_op.drop_index(
             "ix_messages_sending",

@@ -165,8 +165,8 @@ def test_marketing_that_could_not_go_for_a_day_expires_and_gives_the_credit_back
         tenant.status = TenantStatus.SUSPENDED
         db.commit()
     assert claim("gw", 10, now=at(10, 5)) == []
-    with unscoped():
-        tenant.status = TenantStatus.ACTIVE
+    with unscoped():  # the claim ended its session: change the shop through a fresh one
+        db.get(Tenant, tenant.id).status = TenantStatus.ACTIVE
         db.commit()
     assert claim("gw", 10, now=at(11, day=25)) == []
     message = _status(message.id)

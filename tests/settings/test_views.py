@@ -16,6 +16,8 @@ FORM = {
     "locale": "zh_CN",
     "quiet_start": "22:00",
     "quiet_end": "09:30",
+    "opt_out_line": "",
+    "marketing_daily_cap": "1",
 }
 
 

@@ -64,3 +64,30 @@ def test_hostile_texts_through_the_real_smsc_are_acknowledged_and_stored(app, sh
             bodies = wait_until(lambda: len(_inbound_bodies()) == len(refs) and _inbound_bodies())
     assert "x" * 10_240 in bodies and "'; DROP TABLE messages; --" in bodies and "ＪＦ　全角" in bodies
     assert "nulbyte" in bodies and "\ufffd\ufffdA" in bodies and "[binary data_coding 0x04] 00ff10fe" in bodies
+
+
+def test_an_inbound_text_that_cannot_be_stored_is_refused_with_0x64_so_the_smsc_retries(app, shop_a, monkeypatch):
+    import sms_gateway.inbound as inbound
+
+    real, calls = inbound.receive_sms, []
+
+    def flaky(*args, **kwargs):
+        calls.append(args)
+        if len(calls) == 1:
+            raise RuntimeError("database unavailable")
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(inbound, "receive_sms", flaky)
+    with SmscPeer() as smsc, running_gateway(app, smsc.port):
+        wait_until(lambda: smsc.events("bind"))
+        first = smsc.send_mo("8613800138000", NUMBER, text="JF")
+        answered = lambda: {e.get("ref"): e["command_status"] for e in smsc.events("deliver_sm_resp")}  # noqa: E731
+        wait_until(lambda: first in answered())
+        assert answered()[first] == 0x64
+        with app.app_context():
+            assert _inbound_bodies() == []
+        again = smsc.send_mo("8613800138000", NUMBER, text="JF")  # the SMSC delivering it again
+        wait_until(lambda: again in answered())
+        assert answered()[again] == 0
+        with app.app_context():
+            assert wait_until(lambda: _inbound_bodies() == ["JF"])
