@@ -140,9 +140,9 @@ def decode_text(payload: bytes, data_coding: int) -> str:
     elif coding == DC_LATIN1:
         text = payload.decode("latin-1")
     elif coding == DC_UCS2:
-        text = payload.decode("utf-16-be", errors="surrogatepass")
-        if len(payload) % 2:
-            text += "\ufffd"
+        # An odd trailing byte is half a character: kept as a replacement mark.
+        even = len(payload) - len(payload) % 2
+        text = payload[:even].decode("utf-16-be", errors="surrogatepass") + "\ufffd" * (len(payload) % 2)
     else:
         return f"[binary data_coding 0x{coding:02x}] {payload.hex()}"
     # Lone surrogates cannot be stored as UTF-8; NUL is refused by PostgreSQL text.

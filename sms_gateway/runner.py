@@ -41,8 +41,7 @@ class Gateway:
         self._beat()
         release_own(self.name)
         mark_orphans_unknown()
-        for message_id in unhandled_inbound():
-            route_inbound(message_id)
+        route_inbound(unhandled_inbound())
         self.transport.start()
 
     def step(self) -> int:
@@ -77,8 +76,9 @@ class Gateway:
                     self._record(self._drain(timeout=self.idle_seconds))
         finally:
             self.transport.stop()
+            # What the transport reported while stopping (answers, returned messages) is recorded; a
+            # receipt still waiting for its response is dropped and its message stays `sent`.
             self._record(self._drain(timeout=0.0))
-            self._record(list(event for _, event in self._early_receipts))
 
     def _drain(self, timeout: float, limit: int = 2000) -> list:
         events = self._due_receipts()
@@ -110,8 +110,7 @@ class Gateway:
         unmatched = record([e for e in events if not isinstance(e, InboundStored)])
         now = time.monotonic()
         self._early_receipts = deque((first_seen.get(id(e), now), e) for e in unmatched)
-        for message_id in inbound:
-            route_inbound(message_id)
+        route_inbound(inbound)
         return len(fresh)
 
     def _beat(self) -> None:

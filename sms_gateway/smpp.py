@@ -38,6 +38,7 @@ RETRY_LATER = (c.SMPP_ESME_RTHROTTLED, c.SMPP_ESME_RMSGQFUL)
 ESME_RX_T_APPN = 0x64  # "temporary application error": the SMSC keeps the message and tries again
 THROTTLE_PAUSE = 1.0  # seconds without submits after a throttling answer (as Kannel does)
 RECEIPT_TYPES = (0x04, 0x20)  # esm_class message types: SMSC delivery receipt, intermediate notification
+MO_BATCH = 200  # inbound messages stored per transaction at most
 
 
 @dataclass(frozen=True)
@@ -109,9 +110,11 @@ def describe_status(status: int) -> str:
 
 
 class SmppTransport:
-    def __init__(self, settings: SmppSettings, store_inbound: Callable[[InboundPdu], bool]):
+    def __init__(self, settings: SmppSettings, store_inbound: Callable[[list[InboundPdu]], bool]):
         self.settings = settings
-        self.store_inbound = store_inbound  # True when stored; called on the I/O thread
+        # Stores a batch in one transaction, True when committed; called on the I/O thread.
+        self.store_inbound = store_inbound
+        self._mo_batch: list[tuple[int, InboundPdu]] = []  # read, not yet stored nor answered
         self.events: queue.SimpleQueue = queue.SimpleQueue()
         self.state = "starting"
         self._jobs: collections.deque[_Job] = collections.deque()  # claimed, no part sent yet
@@ -219,6 +222,7 @@ class SmppTransport:
         last_heard = time.monotonic()
         enquire_sent = None
         drain_until = None
+        self._mo_batch = []  # anything read on an earlier link was never answered: the SMSC sends it again
         while True:
             now = time.monotonic()
             if self._stop.is_set():
@@ -254,8 +258,9 @@ class SmppTransport:
                 while True:
                     self._handle(client, client.read_pdu())
                     last_heard, enquire_sent = time.monotonic(), None
-                    if not select.select([sock], [], [], 0)[0]:
+                    if len(self._mo_batch) >= MO_BATCH or not select.select([sock], [], [], 0)[0]:
                         break
+                self._store_batch(client)
 
     def _wait(self, now: float, next_slot: float, paused_until: float) -> float:
         with self._lock:
@@ -316,10 +321,11 @@ class SmppTransport:
         if command == "submit_sm_resp" or command == "generic_nack":
             self._answered(pdu)
         elif command == "deliver_sm":
-            status = self._delivered(pdu)
-            resp = smpplib.smpp.make_pdu("deliver_sm_resp", client=client, status=status)
-            resp.sequence = pdu.sequence
-            client.send_pdu(resp)
+            inbound = self._delivered(pdu)
+            if inbound is None:
+                self._respond(client, pdu.sequence, c.SMPP_ESME_ROK)
+            else:
+                self._mo_batch.append((pdu.sequence, inbound))
         elif command == "enquire_link":
             resp = smpplib.smpp.make_pdu("enquire_link_resp", client=client)
             resp.sequence = pdu.sequence
@@ -363,7 +369,8 @@ class SmppTransport:
         elif job.accepted == len(job.parts):
             self.events.put(Accepted(job.outbound.message_id, tuple(job.ids)))
 
-    def _delivered(self, pdu) -> int:
+    def _delivered(self, pdu) -> InboundPdu | None:
+        """A receipt is reported at once (None); an inbound message is returned to be stored."""
         esm_class = int(pdu.esm_class or 0)
         payload = pdu.short_message or getattr(pdu, "message_payload", None) or b""
         if isinstance(payload, str):
@@ -374,20 +381,33 @@ class SmppTransport:
             )
             if receipt is not None and receipt.state in FINAL:
                 self.events.put(ReceiptArrived(receipt))
-            return c.SMPP_ESME_ROK
-        inbound = InboundPdu(
+            return None
+        return InboundPdu(
             source=_text(pdu.source_addr),
             destination=_text(pdu.destination_addr),
             payload=payload,
             data_coding=int(pdu.data_coding or 0),
             esm_class=esm_class,
         )
+
+    def _store_batch(self, client: smpplib.client.Client) -> None:
+        """Store what was read in one transaction, then answer each `deliver_sm`: under load one commit
+        serves many messages, and none is acknowledged before it is stored."""
+        if not self._mo_batch:
+            return
+        batch, self._mo_batch = self._mo_batch, []
         try:
-            stored = self.store_inbound(inbound)
+            stored = self.store_inbound([inbound for _, inbound in batch])
         except Exception:
-            log.exception("storing an inbound message failed; the SMSC will deliver it again")
+            log.exception("storing %d inbound messages failed; the SMSC will deliver them again", len(batch))
             stored = False
-        return c.SMPP_ESME_ROK if stored else ESME_RX_T_APPN
+        for sequence, _ in batch:
+            self._respond(client, sequence, c.SMPP_ESME_ROK if stored else ESME_RX_T_APPN)
+
+    def _respond(self, client: smpplib.client.Client, sequence: int, status: int) -> None:
+        resp = smpplib.smpp.make_pdu("deliver_sm_resp", client=client, status=status)
+        resp.sequence = sequence
+        client.send_pdu(resp)
 
     def _link_lost(self, reason: str) -> None:
         """Submits without an answer are ambiguous; messages not started go back to the queue."""

@@ -58,12 +58,12 @@ def make_transport(app) -> Transport:
     if name == "sandbox":
         return SandboxTransport()
     if name == "smpp":
-        from sms_gateway.inbound import store_pdu
+        from sms_gateway.inbound import store_pdus
         from sms_gateway.smpp import SmppSettings, SmppTransport
 
-        def store(pdu):
+        def store(pdus):
             with app.app_context():
-                return store_pdu(pdu, transport.events)
+                return store_pdus(pdus, transport.events)
 
         transport = SmppTransport(SmppSettings.from_config(app.config), store)
         return transport

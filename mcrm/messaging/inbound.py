@@ -14,13 +14,13 @@ import logging
 from flask import current_app
 from flask_babel import force_locale
 from flask_babel import gettext as _
-from sqlalchemy import delete, func, select
+from sqlalchemy import delete, func, insert, select
 from sqlalchemy.exc import IntegrityError
 
 from mcrm.credits.services import NotEnoughCredit
 from mcrm.db import db, job_session, utcnow
 from mcrm.messaging.models import Direction, Message, MessageKind, MessageStatus, Problem
-from mcrm.messaging.services import queue_sms
+from mcrm.messaging.services import SmsRequest, queue_many, queue_sms
 from sms_gateway.encoding import Concat
 from sms_gateway.models import InboundPart, UnroutedMessage
 from tenants.isolation import unscoped
@@ -63,13 +63,79 @@ def _dedupe_key(phone: str, text: str, bucket: int) -> str:
     return f"mo:{digest}:{bucket}"
 
 
-def receive_sms(
-    destination: str, source: str, text: str, *, concat: Concat | None = None, now: dt.datetime | None = None
-) -> int | None:
-    """The gateway's entry: store in a transaction of its own and commit before the SMSC is answered."""
+def receive_many(texts: list[tuple[str, str, str, Concat | None]], now: dt.datetime | None = None) -> list[int | None]:
+    """The gateway's entry: store (destination, source, text, concat) texts in one transaction, committed
+    before the SMSC is answered. Returns, per text, the id of a new message to route, or None."""
+    now = now or utcnow()
     with job_session(), unscoped():
-        message = store_inbound(destination, source, text, concat=concat, now=now)
-        return message.id if message else None
+        try:
+            with db.begin_nested():
+                return _store_batch(texts, now)
+        except IntegrityError:
+            # Another gateway stored one of these a moment ago: one at a time, each deciding for itself.
+            stored = [store_inbound(d, s, t, concat=c, now=now) for d, s, t, c in texts]
+            return [message.id if message else None for message in stored]
+
+
+def _store_batch(texts: list[tuple[str, str, str, Concat | None]], now: dt.datetime) -> list[int | None]:
+    """store_inbound for many texts with a few statements: shops looked up once, duplicates found with one
+    query, new messages inserted together."""
+    results: list[int | None] = [None] * len(texts)
+    tenants: dict[str, Tenant | None] = {}
+    candidates = []
+    bucket = int(now.timestamp()) // DUPLICATE_WINDOW
+    for index, (destination, source, text, concat) in enumerate(texts):
+        text = text.replace("\x00", "")[:MAX_BODY]
+        if concat is not None and concat.total > 1:
+            text = _assemble(destination, source, text, concat, now)
+            if text is None:
+                continue
+        if destination not in tenants:
+            tenants[destination] = tenant_for_number(destination)
+        tenant = tenants[destination]
+        if tenant is None:
+            db.add(UnroutedMessage(source=source[:21], destination=destination[:21], body=text, received_at=now))
+            log.warning("inbound text to %s: no shop has that number", destination)
+            continue
+        phone = sender_phone(source, tenant.country)
+        keys = (_dedupe_key(phone, text, bucket), _dedupe_key(phone, text, bucket - 1))
+        row = dict(
+            tenant_id=tenant.id,
+            direction=Direction.IN,
+            kind=None,
+            phone=phone,
+            shop_number=destination[:21],
+            body=text,
+            encoding="",
+            parts=concat.total if concat else 1,
+            status=MessageStatus.RECEIVED,
+            dedupe_key=keys[0],
+            created_at=now,
+        )
+        candidates.append((index, tenant.id, keys, row))
+    if not candidates:
+        return results
+    seen = set(
+        db.execute(
+            select(Message.tenant_id, Message.dedupe_key).where(
+                Message.tenant_id.in_({c[1] for c in candidates}),
+                Message.dedupe_key.in_({key for c in candidates for key in c[2]}),
+            )
+        ).tuples()
+    )
+    fresh = []
+    for index, tenant_id, keys, row in candidates:
+        if (tenant_id, keys[0]) in seen or (tenant_id, keys[1]) in seen:
+            continue  # the SMSC retrying, or the same text twice in this batch
+        seen.add((tenant_id, keys[0]))
+        fresh.append((index, row))
+    if fresh:
+        ids = db.scalars(
+            insert(Message).returning(Message.id, sort_by_parameter_order=True), [row for _, row in fresh]
+        ).all()
+        for (index, _), message_id in zip(fresh, ids, strict=True):
+            results[index] = message_id
+    return results
 
 
 def store_inbound(
@@ -143,12 +209,32 @@ def help_text(tenant: Tenant) -> str:
         return _("Text JF for your points, ZC to join, TD to stop messages.")
 
 
-def route_inbound(message_id: int) -> None:
-    """The gateway's entry: answer a stored message in a transaction of its own."""
+def route_inbound(message_ids: list[int]) -> None:
+    """The gateway's entry: answer stored messages, a shop's replies queued together. If that fails (the
+    shop's credit is short, say), its messages are answered one by one so each gets what it can."""
+    if not message_ids:
+        return
     with job_session(), unscoped():
-        message = db.get(Message, message_id)
-        if message is not None:
-            answer_inbound(message)
+        messages = db.scalars(
+            select(Message).where(Message.id.in_(message_ids), Message.handled_at.is_(None)).order_by(Message.id)
+        ).all()
+        by_shop: dict[int, list[Message]] = {}
+        for message in messages:
+            by_shop.setdefault(message.tenant_id, []).append(message)
+        for tenant_id, shop_messages in by_shop.items():
+            tenant = db.get(Tenant, tenant_id)
+            requests = [
+                SmsRequest(m.phone, help_text(tenant), MessageKind.REPLY, f"reply:{m.id}") for m in shop_messages
+            ]
+            try:
+                queue_many(tenant, requests)
+            except (NotEnoughCredit, IntegrityError):
+                for message in shop_messages:
+                    answer_inbound(message)
+                continue
+            now = utcnow()
+            for message in shop_messages:
+                message.handled_at = now
 
 
 def answer_inbound(message: Message) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import logging
 import threading
 import time
 
@@ -10,7 +11,7 @@ from sqlalchemy import func, select
 
 from mcrm.db import db
 from mcrm.messaging.models import Message, MessageStatus
-from sms_gateway.inbound import store_pdu
+from sms_gateway.inbound import store_pdus
 from sms_gateway.runner import Gateway
 from sms_gateway.smpp import SmppSettings, SmppTransport
 from tenants.isolation import unscoped
@@ -20,9 +21,9 @@ from tests.smsc_peer import PASSWORD, SYSTEM_ID
 def smpp_transport(app, port: int, **settings) -> SmppTransport:
     options = dict(host="127.0.0.1", port=port, system_id=SYSTEM_ID, password=PASSWORD) | settings
 
-    def store(pdu):
+    def store(pdus):
         with app.app_context():
-            return store_pdu(pdu, transport.events)
+            return store_pdus(pdus, transport.events)
 
     transport = SmppTransport(SmppSettings(**options), store)
     return transport
@@ -40,7 +41,8 @@ def running_gateway(app, port: int, name: str = "gw-test", **settings):
         with app.app_context():
             try:
                 gateway.run(stop)
-            except BaseException as error:  # surfaced to the test below
+            except BaseException as error:  # surfaced to the test below, with its traceback in the log
+                logging.getLogger(__name__).exception("gateway failed")
                 failures.append(error)
 
     thread = threading.Thread(target=loop, name=f"gateway-{name}", daemon=True)

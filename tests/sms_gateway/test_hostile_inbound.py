@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import queue
 
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import select
 
 from mcrm.db import db
 from mcrm.messaging.models import Direction, Message
-from sms_gateway.inbound import store_pdu
+from sms_gateway.inbound import store_pdus
 from sms_gateway.smpp import InboundPdu
 from tenants.isolation import unscoped
 from tests.sms_gateway.smpp_harness import running_gateway, wait_until
@@ -41,10 +41,11 @@ def _inbound_bodies():
     data_coding=st.sampled_from([0, 1, 3, 4, 8, 0xF5, 0x18, 0x02]) | st.integers(0, 255),
     udhi=st.booleans(),
 )
+@example(payload=b"\x00a\x00", data_coding=8, udhi=False)  # half a UCS-2 character at the end
 def test_any_bytes_in_any_coding_are_stored_as_valid_text(ctx, shop_a, payload, data_coding, udhi):
     events = queue.SimpleQueue()
     pdu = InboundPdu("8613800138000", NUMBER, payload, data_coding, 0x40 if udhi else 0)
-    assert store_pdu(pdu, events) is True
+    assert store_pdus([pdu], events) is True
     with unscoped():
         for body in db.scalars(select(Message.body).where(Message.direction == Direction.IN)):
             assert "\x00" not in body
@@ -69,7 +70,7 @@ def test_hostile_texts_through_the_real_smsc_are_acknowledged_and_stored(app, sh
 def test_an_inbound_text_that_cannot_be_stored_is_refused_with_0x64_so_the_smsc_retries(app, shop_a, monkeypatch):
     import sms_gateway.inbound as inbound
 
-    real, calls = inbound.receive_sms, []
+    real, calls = inbound.receive_many, []
 
     def flaky(*args, **kwargs):
         calls.append(args)
@@ -77,7 +78,7 @@ def test_an_inbound_text_that_cannot_be_stored_is_refused_with_0x64_so_the_smsc_
             raise RuntimeError("database unavailable")
         return real(*args, **kwargs)
 
-    monkeypatch.setattr(inbound, "receive_sms", flaky)
+    monkeypatch.setattr(inbound, "receive_many", flaky)
     with SmscPeer() as smsc, running_gateway(app, smsc.port):
         wait_until(lambda: smsc.events("bind"))
         first = smsc.send_mo("8613800138000", NUMBER, text="JF")
