@@ -14,7 +14,7 @@ import logging
 from flask import current_app
 from flask_babel import force_locale
 from flask_babel import gettext as _
-from sqlalchemy import delete, func, insert, select
+from sqlalchemy import delete, insert, select
 from sqlalchemy.exc import IntegrityError
 
 from mcrm.credits.services import NotEnoughCredit
@@ -144,45 +144,12 @@ def store_inbound(
     """Store one inbound text (or one part of a long one) and return the new complete message to route;
     None for a duplicate, an incomplete part, or a number no shop owns (kept for the admin).
     The caller commits."""
-    now = now or utcnow()
-    text = text.replace("\x00", "")[:MAX_BODY]
-    if concat is not None and concat.total > 1:
-        text = _assemble(destination, source, text, concat, now)
-        if text is None:
-            return None
-    tenant = tenant_for_number(destination)
-    if tenant is None:
-        db.add(UnroutedMessage(source=source[:21], destination=destination[:21], body=text, received_at=now))
-        log.warning("inbound text to %s: no shop has that number", destination)
-        return None
-    phone = sender_phone(source, tenant.country)
-    bucket = int(now.timestamp()) // DUPLICATE_WINDOW
-    keys = [_dedupe_key(phone, text, bucket), _dedupe_key(phone, text, bucket - 1)]
-    seen = db.scalar(select(func.count()).where(Message.tenant_id == tenant.id, Message.dedupe_key.in_(keys)))
-    if seen:
-        return None
-    message = Message(
-        tenant_id=tenant.id,
-        direction=Direction.IN,
-        kind=None,
-        phone=phone,
-        shop_number=destination[:21],
-        body=text,
-        encoding="",
-        parts=concat.total if concat else 1,
-        status=MessageStatus.RECEIVED,
-        dedupe_key=keys[0],
-        created_at=now,
-    )
-    savepoint = db.begin_nested()
-    db.add(message)
     try:
-        db.flush()
+        with db.begin_nested():
+            [message_id] = _store_batch([(destination, source, text, concat)], now or utcnow())
     except IntegrityError:
-        savepoint.rollback()  # the same message, stored a moment ago by another bind
-        return None
-    savepoint.commit()
-    return message
+        return None  # the same message, stored a moment ago by another bind
+    return db.get(Message, message_id) if message_id else None
 
 
 def _assemble(destination: str, source: str, text: str, concat: Concat, now: dt.datetime) -> str | None:
