@@ -126,6 +126,9 @@ def test_the_member_list_is_paginated_newest_first(api_a):
     assert [m["id"] for m in third["members"]] == [ids[0]]
     response = api_a.get("/members", query_string={"per_page": 101})
     assert response.status_code == 422 and "per_page" in response.get_json()["fields"]
+    # A NUL in a query is a field error like any other (422, as documented), not a bare 400.
+    response = api_a.get("/members", query_string={"phone": "138\x00"})
+    assert response.status_code == 422 and "phone" in response.get_json()["fields"]
 
 
 def test_get_a_member_with_balance_and_opt_out(api_a):
