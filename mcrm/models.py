@@ -2,6 +2,7 @@
 
 from mcrm.api.models import ApiToken
 from mcrm.credits.models import CreditEntry
+from mcrm.feedback.models import Feedback
 from mcrm.heartbeats import ProcessHeartbeat
 from mcrm.members.imports import ImportJob
 from mcrm.members.models import Member, Tag
@@ -13,6 +14,7 @@ from tenants.models import Tenant, User
 __all__ = [
     "ApiToken",
     "CreditEntry",
+    "Feedback",
     "ImportJob",
     "InboundPart",
     "LedgerEntry",

@@ -10,15 +10,15 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import logging
+from collections import Counter
 
 from flask import current_app
-from flask_babel import force_locale
-from flask_babel import gettext as _
 from sqlalchemy import delete, insert, select
 from sqlalchemy.exc import IntegrityError
 
 from mcrm.credits.services import NotEnoughCredit
 from mcrm.db import db, job_session, utcnow
+from mcrm.keywords.router import respond
 from mcrm.messaging.models import Direction, Message, MessageKind, MessageStatus, Problem
 from mcrm.messaging.services import SmsRequest, queue_many, queue_sms
 from sms_gateway.encoding import Concat
@@ -171,14 +171,10 @@ def _assemble(destination: str, source: str, text: str, concat: Concat, now: dt.
     return "".join(part_text for _, part_text in sorted(parts))
 
 
-def help_text(tenant: Tenant) -> str:
-    with force_locale(tenant.locale):
-        return _("Text JF for your points, ZC to join, TD to stop messages.")
-
-
 def route_inbound(message_ids: list[int]) -> None:
-    """The gateway's entry: answer stored messages, a shop's replies queued together. If that fails (the
-    shop's credit is short, say), its messages are answered one by one so each gets what it can."""
+    """The gateway's entry: let the router act on stored messages and queue a shop's replies together. A
+    message the router fails on is logged and marked handled (it would fail again); if the replies cannot
+    be queued together (credit short), each is queued alone so as many as possible go."""
     if not message_ids:
         return
     with job_session(), unscoped():
@@ -189,32 +185,39 @@ def route_inbound(message_ids: list[int]) -> None:
         for message in messages:
             by_shop.setdefault(message.tenant_id, []).append(message)
         for tenant_id, shop_messages in by_shop.items():
-            tenant = db.get(Tenant, tenant_id)
-            requests = [
-                SmsRequest(m.phone, help_text(tenant), MessageKind.REPLY, f"reply:{m.id}") for m in shop_messages
-            ]
-            try:
-                queue_many(tenant, requests)
-            except (NotEnoughCredit, IntegrityError):
-                for message in shop_messages:
-                    answer_inbound(message)
-                continue
-            now = utcnow()
-            for message in shop_messages:
-                message.handled_at = now
+            _answer_shop(db.get(Tenant, tenant_id), shop_messages)
 
 
 def answer_inbound(message: Message) -> None:
-    """Answer a stored inbound message. Until keyword apps exist, the answer is the shop's help text.
-    The caller commits."""
-    if message.handled_at is not None:
-        return
-    tenant = db.get(Tenant, message.tenant_id)
+    """Route one stored message and queue its reply (the phone simulator). The caller commits."""
+    if message.handled_at is None:
+        _answer_shop(db.get(Tenant, message.tenant_id), [message])
+
+
+def _answer_shop(tenant: Tenant, messages: list[Message]) -> None:
+    requests, pending = [], Counter()
+    now = utcnow()
+    for message in messages:
+        savepoint = db.begin_nested()
+        try:
+            reply = respond(tenant, message, now, pending[message.phone])
+            savepoint.commit()
+        except Exception:
+            savepoint.rollback()
+            log.exception("routing inbound message %s failed", message.id)
+            reply = None
+        message.handled_at = now
+        if reply:
+            pending[message.phone] += 1
+            requests.append((message, SmsRequest(message.phone, reply, MessageKind.REPLY, f"reply:{message.id}")))
     try:
-        queue_sms(tenant, message.phone, help_text(tenant), MessageKind.REPLY, dedupe_key=f"reply:{message.id}")
-    except NotEnoughCredit:
-        message.error = Problem.NO_CREDIT_TO_ANSWER
-    message.handled_at = utcnow()
+        queue_many(tenant, [request for _, request in requests])
+    except (NotEnoughCredit, IntegrityError):
+        for message, request in requests:
+            try:
+                queue_sms(tenant, request.to, request.body, request.kind, dedupe_key=request.dedupe_key)
+            except NotEnoughCredit:
+                message.error = Problem.NO_CREDIT_TO_ANSWER
 
 
 def unhandled_inbound(limit: int = 1000) -> list[int]:

@@ -71,7 +71,7 @@ def test_messaging(app, server, browser, shop_a, output_dir, request):  # noqa: 
     expect(conversation.locator("tr.inbound")).to_contain_text("JF")
     expect(conversation.locator("tr.inbound")).to_contain_text("Received")
     reply = conversation.locator("tr.outbound")
-    expect(reply).to_contain_text("【Shop A】Text JF for your points, ZC to join, TD to stop messages.")
+    expect(reply).to_contain_text("【Shop A】You are not a member of Shop A yet. Text ZC and your name to join.")
     expect(reply).to_contain_text(re.compile("Queued|Sending|Sent|Delivered"))
     page.screenshot(path=shots / "messaging-3-simulator-en.png", full_page=True)
     deadline = time.monotonic() + 20
@@ -84,7 +84,7 @@ def test_messaging(app, server, browser, shop_a, output_dir, request):  # noqa: 
     page.click("nav a[href='/messages/']")
     rows = page.locator("#messages tbody tr")
     expect(rows).to_have_count(3)
-    expect(rows.nth(0)).to_contain_text("Text JF for your points")
+    expect(rows.nth(0)).to_contain_text("You are not a member")
     expect(rows.nth(1)).to_contain_text("JF")
     expect(rows.nth(2).locator(f"a[href='/members/{member_id}']")).to_have_text("+8613800138000")
     page.screenshot(path=shots / "messaging-4-list-en.png", full_page=True)

@@ -297,11 +297,11 @@ def test_the_simulator_stores_the_text_and_queues_the_help_reply(client, shop_a)
         "+8613900139000",
         MessageStatus.QUEUED,
     )
-    assert reply.body == "【Shop A】Text JF for your points, ZC to join, TD to stop messages."
+    assert reply.body == "【Shop A】You are not a member of Shop A yet. Text ZC and your name to join."
     page = client.get(response.headers["Location"]).get_data(as_text=True)
     assert "received; the answer is queued" in page
     conversation = page.split('id="conversation"', 1)[1]
-    assert conversation.index(">JF<") < conversation.index("Text JF for your points")  # oldest first
+    assert conversation.index(">JF<") < conversation.index("You are not a member")  # oldest first
     assert "Received" in conversation and "Queued" in conversation
 
 

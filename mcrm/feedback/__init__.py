@@ -1,0 +1,1 @@
+"""Complaints, suggestions and feedback that consumers text to a shop, and texts that ask to stop."""

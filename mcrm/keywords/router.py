@@ -1,0 +1,198 @@
+"""The inbound router: what a consumer's text does and what the shop answers.
+
+Order: system keywords, then (once they exist) the shop's keyword apps and open conversations, otherwise
+a help reply. At most MAX_REPLIES_PER_HOUR automatic replies go to one phone per shop per hour, so two
+robots cannot keep each other talking. Replies are in English when the consumer used an English keyword,
+otherwise in the shop's language.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from flask_babel import force_locale
+from flask_babel import gettext as _
+from sqlalchemy import func, select
+
+from mcrm.db import db, utcnow
+from mcrm.feedback.models import Feedback, FeedbackKind
+from mcrm.keywords.system import Action, Match, asks_to_stop, match
+from mcrm.members.birthdays import parse_birthday
+from mcrm.members.models import Member, Source
+from mcrm.members.services import MemberError, create_member
+from mcrm.messaging.models import Direction, Message, MessageKind
+from mcrm.points.models import Reward
+from tenants.models import Tenant
+
+MAX_REPLIES_PER_HOUR = 5
+ENGLISH_KEYWORDS = frozenset(
+    {
+        "join",
+        "reg",
+        "points",
+        "pts",
+        "bal",
+        "stop",
+        "stopall",
+        "unsubscribe",
+        "cancel",
+        "end",
+        "quit",
+        "revoke",
+        "optout",
+        "start",
+        "unstop",
+        "yes",
+        "help",
+        "?",
+        "fb",
+    }
+)
+FEEDBACK_KINDS = {
+    Action.FEEDBACK: FeedbackKind.FEEDBACK,
+    Action.COMPLAINT: FeedbackKind.COMPLAINT,
+    Action.SUGGESTION: FeedbackKind.SUGGESTION,
+}
+
+
+def respond(tenant: Tenant, message: Message, now: dt.datetime | None = None, pending: int = 0) -> str | None:
+    """Carry out what `message` asks and return the reply to send (None: send nothing). `pending` counts
+    replies to the same phone decided but not queued yet (in the same batch). The caller commits."""
+    now = now or utcnow()
+    found = match(message.body)
+    member = db.scalar(select(Member).where(Member.tenant_id == tenant.id, Member.phone == message.phone))
+    locale = "en" if found and found.keyword in ENGLISH_KEYWORDS else tenant.locale
+    with force_locale(locale):
+        reply = _act(tenant, message, member, found, now)
+    if reply is None or _replies_last_hour(tenant, message.phone, now) + pending >= MAX_REPLIES_PER_HOUR:
+        return None
+    return reply
+
+
+def _act(tenant: Tenant, message: Message, member: Member | None, found: Match | None, now: dt.datetime) -> str:
+    shop = tenant.name
+    if found is None:
+        if asks_to_stop(message.body):
+            _file(tenant, message, member, FeedbackKind.STOP_REQUEST, message.body)
+            return _("To stop messages from %(shop)s, text TD.", shop=shop)
+        return help_reply()
+    action = found.action
+    if action == Action.HELP:
+        return help_reply()
+    if action == Action.JOIN:
+        return _join(tenant, message, member, found.argument, now)
+    if action == Action.POINTS:
+        return _points(tenant, member)
+    if action == Action.STOP:
+        if member is not None and member.opted_out_at is None:
+            member.opted_out_at = now
+        return _("You will get no more promotions from %(shop)s. Text START to receive them again.", shop=shop)
+    if action == Action.RESUME:
+        if member is None:
+            return _("You are not a member of %(shop)s yet. Text ZC and your name to join.", shop=shop)
+        _consent(member, message, now)
+        return _("Welcome back! %(shop)s will send you offers again. Text TD to stop.", shop=shop)
+    kind = FEEDBACK_KINDS[action]
+    if not found.argument:
+        return _(
+            "Please text %(keyword)s followed by what you want to tell %(shop)s.",
+            keyword=found.keyword.upper(),
+            shop=shop,
+        )
+    _file(tenant, message, member, kind, found.argument)
+    return _("Thank you. %(shop)s has received your message and will reply soon.", shop=shop)
+
+
+def help_reply() -> str:
+    # Short enough for one SMS with the signature, in UCS-2 too: a help text should not cost two.
+    return _("Text ZC to join, JF for points, FK + feedback, TD to stop.")
+
+
+def _join(tenant: Tenant, message: Message, member: Member | None, argument: str, now: dt.datetime) -> str:
+    if member is not None:
+        if member.opted_out_at is not None:
+            _consent(member, message, now)
+        return _(
+            "You are already a member of %(shop)s (%(phone)s) with %(points)d points.",
+            shop=tenant.name,
+            phone=member.phone,
+            points=member.points_balance,
+        )
+    name, birthday = _name_and_birthday(argument)
+    try:
+        member = create_member(
+            tenant,
+            phone=message.phone,
+            source=Source.SMS,
+            name=name,
+            birthday=birthday,
+            consent_evidence=f"SMS #{message.id}: {message.body[:150]}",
+        )
+    except MemberError as error:
+        return str(error)
+    return _(
+        "Welcome to %(shop)s! You have %(points)d points. Text JF for your balance, TD to stop messages.",
+        shop=tenant.name,
+        points=member.points_balance,
+    )
+
+
+def _name_and_birthday(argument: str):
+    """`张三 0815`, `Li Lei 1990-08-15`, `张三 农历0815`: a birthday is the last word when it reads as one."""
+    words = argument.split()
+    if words:
+        birthday = parse_birthday(words[-1])
+        if birthday is not None:
+            return " ".join(words[:-1])[:80], birthday
+    return argument[:80], None
+
+
+def _points(tenant: Tenant, member: Member | None) -> str:
+    if member is None:
+        return _("You are not a member of %(shop)s yet. Text ZC and your name to join.", shop=tenant.name)
+    balance = member.points_balance
+    rewards = db.scalars(
+        select(Reward).where(Reward.tenant_id == tenant.id, Reward.active.is_(True)).order_by(Reward.points_cost)
+    ).all()
+    affordable = [r for r in rewards if r.points_cost <= balance]
+    nearest = next((r for r in rewards if r.points_cost > balance), None)
+    text = _("You have %(points)d points at %(shop)s.", points=balance, shop=tenant.name)
+    if affordable:
+        text += " " + _("Enough for: %(reward)s.", reward=affordable[-1].name)
+    elif nearest is not None:
+        text += " " + _("%(missing)d more for %(reward)s.", missing=nearest.points_cost - balance, reward=nearest.name)
+    return text
+
+
+def _consent(member: Member, message: Message, now: dt.datetime) -> None:
+    member.opted_out_at = None
+    member.consent_source, member.consent_at = Source.SMS, now
+    member.consent_evidence = f"SMS #{message.id}: {message.body[:150]}"
+    member.consent_by_user_id = None
+
+
+def _file(tenant: Tenant, message: Message, member: Member | None, kind: FeedbackKind, text: str) -> None:
+    db.add(
+        Feedback(
+            tenant_id=tenant.id,
+            kind=kind,
+            phone=message.phone,
+            member_id=member.id if member else None,
+            message_id=message.id,
+            text=text,
+        )
+    )
+
+
+def _replies_last_hour(tenant: Tenant, phone: str, now: dt.datetime) -> int:
+    return db.scalar(
+        select(func.count())
+        .select_from(Message)
+        .where(
+            Message.tenant_id == tenant.id,
+            Message.phone == phone,
+            Message.direction == Direction.OUT,
+            Message.kind == MessageKind.REPLY,
+            Message.created_at > now - dt.timedelta(hours=1),
+        )
+    )

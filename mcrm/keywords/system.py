@@ -1,0 +1,97 @@
+"""The system keywords every shop answers, in Chinese, pinyin initials and English.
+
+Stop and resume act only when they are the whole message (`TD`, ` Stop. `, `回复TD`), never as the start of
+a longer text (`T恤多少钱` is not a stop). Keywords that take an argument may be followed by it with or
+without a space (`ZC张三`, `ZC 张三`).
+"""
+
+from __future__ import annotations
+
+import enum
+import re
+import unicodedata
+from dataclasses import dataclass
+
+from mcrm.keywords.normalise import normalise, tidy
+
+
+class Action(enum.StrEnum):
+    JOIN = "join"
+    POINTS = "points"
+    STOP = "stop"
+    RESUME = "resume"
+    HELP = "help"
+    FEEDBACK = "feedback"
+    COMPLAINT = "complaint"
+    SUGGESTION = "suggestion"
+
+
+# Whole-message keywords (already normalised: lower case).
+WHOLE = {
+    Action.STOP: {
+        "td",
+        "t",
+        "r",
+        "退订",
+        "stop",
+        "stopall",
+        "unsubscribe",
+        "cancel",
+        "end",
+        "quit",
+        "revoke",
+        "optout",
+    },
+    Action.RESUME: {"start", "unstop", "yes", "恢复"},
+    Action.HELP: {"bz", "帮助", "help", "?"},
+}
+# Keywords that may carry an argument. Latin ones need a space or a non-Latin character after them, so
+# `JFK` or `joined` are not `JF` or `JOIN`; Chinese ones may run straight on.
+WITH_ARGUMENT = {
+    Action.JOIN: ("zc", "注册", "join", "reg"),
+    Action.POINTS: ("jf", "积分", "points", "pts", "bal"),
+    Action.FEEDBACK: ("fk", "反馈", "fb"),
+    Action.COMPLAINT: ("ts", "投诉"),
+    Action.SUGGESTION: ("jy", "建议"),
+}
+# "回复TD", "reply stop": the way SMS footers tell people to answer.
+_REPLY_PREFIX = re.compile(r"^(回复|回|reply|text)\s*")
+# Free text that plainly asks to stop, for the merchant to see (not acted on by itself).
+_ASKS_TO_STOP = re.compile(
+    r"(别再发|不要再发|不要发了|别发了|不要再给我发|退订|取消订阅|"
+    r"stop (texting|messaging|sending)|don'?t (text|message) me|unsubscribe me|remove me)"
+)
+
+
+@dataclass(frozen=True)
+class Match:
+    action: Action
+    keyword: str
+    argument: str  # what followed the keyword, trimmed ("" when nothing)
+
+
+def match(text: str) -> Match | None:
+    """The system keyword `text` is, or None."""
+    if unicodedata.normalize("NFKC", text).strip() == "?":
+        return Match(Action.HELP, "?", "")  # all punctuation, so normalising would leave nothing
+    shown = tidy(text)
+    plain = shown.casefold()
+    bare = _REPLY_PREFIX.sub("", plain)
+    for action, words in WHOLE.items():
+        if plain in words or (bare != plain and bare in words):
+            return Match(action, bare, "")
+    for action, words in WITH_ARGUMENT.items():
+        for word in sorted(words, key=len, reverse=True):
+            if not plain.startswith(word):
+                continue
+            rest = plain[len(word) :]
+            if rest and word.isascii() and rest[0].isascii() and rest[0].isalnum():
+                continue  # `jfk` is not `jf` + "k"
+            # The argument as typed (case kept): keywords are ASCII or CJK, so folding kept their length.
+            return Match(action, word, shown[len(word) :].strip())
+    return None
+
+
+def asks_to_stop(text: str) -> bool:
+    """Whether free text looks like someone asking not to be texted any more."""
+    return bool(_ASKS_TO_STOP.search(normalise(text)))
