@@ -9,6 +9,8 @@ otherwise in the shop's language.
 from __future__ import annotations
 
 import datetime as dt
+from collections import Counter
+from dataclasses import dataclass
 
 from flask_babel import force_locale
 from flask_babel import gettext as _
@@ -55,18 +57,52 @@ FEEDBACK_KINDS = {
 }
 
 
-def respond(tenant: Tenant, message: Message, now: dt.datetime | None = None, pending: int = 0) -> str | None:
-    """Carry out what `message` asks and return the reply to send (None: send nothing). `pending` counts
-    replies to the same phone decided but not queued yet (in the same batch). The caller commits."""
+@dataclass
+class Batch:
+    """What the router looks up once for a shop's batch of texts: the senders' member records and how many
+    automatic replies each phone already had this hour (counting the ones decided in this batch)."""
+
+    members: dict[str, Member]
+    replies: Counter
+
+    @classmethod
+    def load(cls, tenant: Tenant, phones: set[str], now: dt.datetime) -> Batch:
+        members = db.scalars(select(Member).where(Member.tenant_id == tenant.id, Member.phone.in_(phones)))
+        replies = db.execute(
+            select(Message.phone, func.count())
+            .where(
+                Message.tenant_id == tenant.id,
+                Message.phone.in_(phones),
+                Message.direction == Direction.OUT,
+                Message.kind == MessageKind.REPLY,
+                Message.created_at > now - dt.timedelta(hours=1),
+            )
+            .group_by(Message.phone)
+        )
+        return cls({m.phone: m for m in members}, Counter({phone: count for phone, count in replies}))
+
+
+def respond(tenant: Tenant, message: Message, batch: Batch, now: dt.datetime | None = None) -> str | None:
+    """Carry out what `message` asks and return the reply to send (None: send nothing). The caller commits,
+    and should hold a savepoint around it when writes() says the text changes anything."""
     now = now or utcnow()
     found = match(message.body)
-    member = db.scalar(select(Member).where(Member.tenant_id == tenant.id, Member.phone == message.phone))
+    member = batch.members.get(message.phone)
     locale = "en" if found and found.keyword in ENGLISH_KEYWORDS else tenant.locale
     with force_locale(locale):
         reply = _act(tenant, message, member, found, now)
-    if reply is None or _replies_last_hour(tenant, message.phone, now) + pending >= MAX_REPLIES_PER_HOUR:
+    if reply is None or batch.replies[message.phone] >= MAX_REPLIES_PER_HOUR:
         return None
+    batch.replies[message.phone] += 1
     return reply
+
+
+def writes(body: str) -> bool:
+    """Whether routing this text may change data (a member, consent, the inbox), not only answer."""
+    found = match(body)
+    if found is None:
+        return asks_to_stop(body)
+    return found.action not in (Action.HELP, Action.POINTS)
 
 
 def _act(tenant: Tenant, message: Message, member: Member | None, found: Match | None, now: dt.datetime) -> str:
@@ -130,6 +166,7 @@ def _join(tenant: Tenant, message: Message, member: Member | None, argument: str
         )
     except MemberError as error:
         return str(error)
+    db.flush()
     return _(
         "Welcome to %(shop)s! You have %(points)d points. Text JF for your balance, TD to stop messages.",
         shop=tenant.name,
@@ -180,19 +217,5 @@ def _file(tenant: Tenant, message: Message, member: Member | None, kind: Feedbac
             member_id=member.id if member else None,
             message_id=message.id,
             text=text,
-        )
-    )
-
-
-def _replies_last_hour(tenant: Tenant, phone: str, now: dt.datetime) -> int:
-    return db.scalar(
-        select(func.count())
-        .select_from(Message)
-        .where(
-            Message.tenant_id == tenant.id,
-            Message.phone == phone,
-            Message.direction == Direction.OUT,
-            Message.kind == MessageKind.REPLY,
-            Message.created_at > now - dt.timedelta(hours=1),
         )
     )

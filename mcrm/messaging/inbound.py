@@ -10,7 +10,6 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import logging
-from collections import Counter
 
 from flask import current_app
 from sqlalchemy import delete, insert, select
@@ -18,7 +17,7 @@ from sqlalchemy.exc import IntegrityError
 
 from mcrm.credits.services import NotEnoughCredit
 from mcrm.db import db, job_session, utcnow
-from mcrm.keywords.router import respond
+from mcrm.keywords.router import Batch, respond, writes
 from mcrm.messaging.models import Direction, Message, MessageKind, MessageStatus, Problem
 from mcrm.messaging.services import SmsRequest, queue_many, queue_sms
 from sms_gateway.encoding import Concat
@@ -195,20 +194,23 @@ def answer_inbound(message: Message) -> None:
 
 
 def _answer_shop(tenant: Tenant, messages: list[Message]) -> None:
-    requests, pending = [], Counter()
+    requests = []
     now = utcnow()
+    batch = Batch.load(tenant, {m.phone for m in messages}, now)
     for message in messages:
-        savepoint = db.begin_nested()
+        # Texts that change data get a savepoint, so one that fails is undone alone.
+        savepoint = db.begin_nested() if writes(message.body) else None
         try:
-            reply = respond(tenant, message, now, pending[message.phone])
-            savepoint.commit()
+            reply = respond(tenant, message, batch, now)
+            if savepoint is not None:
+                savepoint.commit()
         except Exception:
-            savepoint.rollback()
+            if savepoint is not None:
+                savepoint.rollback()
             log.exception("routing inbound message %s failed", message.id)
             reply = None
         message.handled_at = now
         if reply:
-            pending[message.phone] += 1
             requests.append((message, SmsRequest(message.phone, reply, MessageKind.REPLY, f"reply:{message.id}")))
     try:
         queue_many(tenant, [request for _, request in requests])
