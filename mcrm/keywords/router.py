@@ -122,7 +122,7 @@ def _act(tenant: Tenant, message: Message, member: Member | None, found: Match |
     if action == Action.STOP:
         if member is not None and member.opted_out_at is None:
             member.opted_out_at = now
-        return _("You will get no more promotions from %(shop)s. Text START to receive them again.", shop=shop)
+        return _("Unsubscribed: no more offers from %(shop)s. Text START to undo.", shop=shop)
     if action == Action.RESUME:
         if member is None:
             return _("You are not a member of %(shop)s yet. Text ZC and your name to join.", shop=shop)
@@ -168,7 +168,7 @@ def _join(tenant: Tenant, message: Message, member: Member | None, argument: str
         return str(error)
     db.flush()
     return _(
-        "Welcome to %(shop)s! You have %(points)d points. Text JF for your balance, TD to stop messages.",
+        "Welcome to %(shop)s! %(points)d points. JF for balance, TD to stop.",
         shop=tenant.name,
         points=member.points_balance,
     )

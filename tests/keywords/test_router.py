@@ -96,7 +96,7 @@ def test_points_give_the_balance_and_the_nearest_reward(shop):
 def test_stop_opts_out_at_once_with_one_confirmation(shop, body):
     text("ZC")
     reply = text(body)
-    assert member().opted_out_at is not None and "no more promotions" in reply
+    assert member().opted_out_at is not None and "no more offers" in reply and sms_shape(reply).count == 1
 
 
 @pytest.mark.parametrize("body", ["T恤多少钱", "TD是什么", "stop by tomorrow?", "Restaurant"])

@@ -28,4 +28,4 @@ def test_join_then_stop_by_sms(app, shop_a):
         wait_until(lambda: len({s["sequence"] for s in smsc.submits()}) >= 2)
         replies = [bytes.fromhex(s["short_message"]).decode("utf-16-be") for s in smsc.submits()]
     assert all(s["destination"] == "8613800138000" for s in smsc.submits())
-    assert "Welcome to Shop A" in replies[0] and "no more promotions" in "".join(replies[1:])
+    assert "Welcome to Shop A" in replies[0] and "no more offers" in "".join(replies[1:])
