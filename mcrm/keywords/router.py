@@ -18,7 +18,7 @@ from sqlalchemy import func, select
 
 from mcrm.db import db, utcnow
 from mcrm.feedback.models import Feedback, FeedbackKind
-from mcrm.keywords.system import Action, Match, asks_to_stop, match
+from mcrm.keywords.system import ENGLISH_KEYWORDS, Action, Match, asks_to_stop, match
 from mcrm.members.birthdays import parse_birthday
 from mcrm.members.models import Member, Source
 from mcrm.members.services import MemberError, create_member
@@ -27,29 +27,6 @@ from mcrm.points.models import Reward
 from tenants.models import Tenant
 
 MAX_REPLIES_PER_HOUR = 5
-ENGLISH_KEYWORDS = frozenset(
-    {
-        "join",
-        "reg",
-        "points",
-        "pts",
-        "bal",
-        "stop",
-        "stopall",
-        "unsubscribe",
-        "cancel",
-        "end",
-        "quit",
-        "revoke",
-        "optout",
-        "start",
-        "unstop",
-        "yes",
-        "help",
-        "?",
-        "fb",
-    }
-)
 FEEDBACK_KINDS = {
     Action.FEEDBACK: FeedbackKind.FEEDBACK,
     Action.COMPLAINT: FeedbackKind.COMPLAINT,

@@ -54,6 +54,14 @@ WITH_ARGUMENT = {
     Action.COMPLAINT: ("ts", "投诉"),
     Action.SUGGESTION: ("jy", "建议"),
 }
+# Pinyin initials read as Chinese; every other Latin keyword is English (and answered in English).
+PINYIN_INITIALS = frozenset({"zc", "jf", "td", "t", "r", "bz", "fk", "ts", "jy"})
+ENGLISH_KEYWORDS = frozenset(
+    word
+    for words in (*WHOLE.values(), *WITH_ARGUMENT.values())
+    for word in words
+    if word.isascii() and word not in PINYIN_INITIALS
+)
 # "回复TD", "reply stop": the way SMS footers tell people to answer.
 _REPLY_PREFIX = re.compile(r"^(回复|回|reply|text)\s*")
 # Free text that plainly asks to stop, for the merchant to see (not acted on by itself).
