@@ -36,10 +36,10 @@ class SandboxTransport:
         self._ids = itertools.count(1)
 
     def start(self) -> None:
-        pass
+        """Nothing runs in the background: submit() answers at once."""
 
     def stop(self) -> None:
-        pass
+        """Nothing to stop or hand back: nothing is ever held."""
 
     def room(self) -> int:
         return 500
