@@ -1,9 +1,11 @@
 """Imports every model module so the metadata is complete (for Alembic and the tests)."""
 
 from mcrm.api.models import ApiToken
+from mcrm.apps.models import AppSubscriber, Conversation, FormQuestion, FormSubmission, KeywordApp, LookupRow
 from mcrm.credits.models import CreditEntry
-from mcrm.feedback.models import Feedback
+from mcrm.feedback.models import Feedback, FeedbackAnswer
 from mcrm.heartbeats import ProcessHeartbeat
+from mcrm.keywords.models import KeywordAlias, PendingBroadcast, ReplyText
 from mcrm.members.imports import ImportJob
 from mcrm.members.models import Member, Tag
 from mcrm.messaging.models import Message
@@ -13,15 +15,25 @@ from tenants.models import Tenant, User
 
 __all__ = [
     "ApiToken",
+    "AppSubscriber",
+    "Conversation",
     "CreditEntry",
     "Feedback",
+    "FeedbackAnswer",
+    "FormQuestion",
+    "FormSubmission",
     "ImportJob",
     "InboundPart",
+    "KeywordAlias",
+    "KeywordApp",
     "LedgerEntry",
+    "LookupRow",
     "Member",
     "Message",
+    "PendingBroadcast",
     "ProcessHeartbeat",
     "Purchase",
+    "ReplyText",
     "Reward",
     "SmscSubmit",
     "Tag",

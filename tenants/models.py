@@ -52,6 +52,7 @@ class Tenant(Base):
     # Ends every marketing message; empty means the default for the shop's language ("回TD退订").
     opt_out_line: Mapped[str] = mapped_column(String(40), default="")
     marketing_daily_cap: Mapped[int] = mapped_column(default=1)  # marketing messages per member per day
+    complaint_alerts: Mapped[bool] = mapped_column(default=True)  # text the owners' phones on a complaint
     # ISO 3166 region: the default for members' phone numbers (and later, public holidays).
     country: Mapped[str] = mapped_column(String(2), default="CN")
     # The earning rule: floor(amount × points_per_unit) points for a purchase of at least points_min_amount.

@@ -6,7 +6,7 @@ import datetime as dt
 import enum
 
 from sqlalchemy import ForeignKey, Index, String, Text
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from mcrm.db import Base, utcnow
 from tenants.isolation import TenantScoped
@@ -39,3 +39,21 @@ class Feedback(TenantScoped, Base):
     text: Mapped[str] = mapped_column(Text)
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
     first_answered_at: Mapped[dt.datetime | None]
+    closed_at: Mapped[dt.datetime | None]
+
+    answers: Mapped[list[FeedbackAnswer]] = relationship(order_by="FeedbackAnswer.id", back_populates="feedback")
+
+
+class FeedbackAnswer(TenantScoped, Base):
+    """A merchant's answer to a piece of feedback, sent to the consumer by SMS."""
+
+    __tablename__ = "feedback_answers"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    feedback_id: Mapped[int] = mapped_column(ForeignKey("feedback.id", ondelete="CASCADE"), index=True)
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    message_id: Mapped[int | None] = mapped_column(ForeignKey("messages.id", ondelete="SET NULL"))
+    text: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+
+    feedback: Mapped[Feedback] = relationship(back_populates="answers")

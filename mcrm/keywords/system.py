@@ -90,14 +90,28 @@ def match(text: str) -> Match | None:
             return Match(action, bare, "")
     for action, words in WITH_ARGUMENT.items():
         for word in sorted(words, key=len, reverse=True):
-            if not plain.startswith(word):
-                continue
-            rest = plain[len(word) :]
-            if rest and word.isascii() and rest[0].isascii() and rest[0].isalnum():
-                continue  # `jfk` is not `jf` + "k"
-            # The argument as typed (case kept): keywords are ASCII or CJK, so folding kept their length.
-            return Match(action, word, shown[len(word) :].strip())
+            argument = argument_after(word, shown, plain)
+            if argument is not None:
+                return Match(action, word, argument)
     return None
+
+
+def argument_after(word: str, shown: str, plain: str) -> str | None:
+    """What follows keyword `word` at the start of a text (`shown` tidied, `plain` its casefold), or None
+    when the text does not start with that keyword. Latin keywords need a space or a non-Latin character
+    after them, so `JFK` is not `JF` + "K"; Chinese ones may run straight on (`注册张三`)."""
+    if not plain.startswith(word):
+        return None
+    rest = plain[len(word) :]
+    if rest and word.isascii() and rest[0].isascii() and rest[0].isalnum():
+        return None
+    # The argument as typed (case kept): keywords are ASCII or CJK, so folding kept their length.
+    return shown[len(word) :].strip()
+
+
+def system_words() -> frozenset[str]:
+    """Every system keyword, normalised: no shop alias or app may take one."""
+    return frozenset(word for words in (*WHOLE.values(), *WITH_ARGUMENT.values()) for word in words)
 
 
 def asks_to_stop(text: str) -> bool:

@@ -84,6 +84,8 @@ class Member(TenantScoped, Base):
     consent_evidence: Mapped[str | None] = mapped_column(String(200))
     consent_by_user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
     opted_out_at: Mapped[dt.datetime | None]
+    # The language automatic replies use for this member (None: the shop's, or the keyword's they texted).
+    locale: Mapped[str | None] = mapped_column(String(8))
     points_balance: Mapped[int] = mapped_column(default=0)
     total_spent: Mapped[Decimal] = mapped_column(Numeric(14, 2), default=Decimal("0"))
     visit_count: Mapped[int] = mapped_column(default=0)
