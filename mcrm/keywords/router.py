@@ -17,7 +17,8 @@ from flask_babel import gettext as _
 from sqlalchemy import func, select
 
 from mcrm.db import db, utcnow
-from mcrm.feedback.models import Feedback, FeedbackKind
+from mcrm.feedback.models import FeedbackKind
+from mcrm.feedback.services import file_feedback
 from mcrm.keywords.system import ENGLISH_KEYWORDS, Action, Match, asks_to_stop, match
 from mcrm.members.birthdays import parse_birthday
 from mcrm.members.models import Member, Source
@@ -186,13 +187,4 @@ def _consent(member: Member, message: Message, now: dt.datetime) -> None:
 
 
 def _file(tenant: Tenant, message: Message, member: Member | None, kind: FeedbackKind, text: str) -> None:
-    db.add(
-        Feedback(
-            tenant_id=tenant.id,
-            kind=kind,
-            phone=message.phone,
-            member_id=member.id if member else None,
-            message_id=message.id,
-            text=text,
-        )
-    )
+    file_feedback(tenant, kind=kind, text=text, message=message, member=member)
