@@ -19,13 +19,14 @@ from sqlalchemy import func, select
 from mcrm.db import db, utcnow
 from mcrm.feedback.models import FeedbackKind
 from mcrm.feedback.services import file_feedback
+from mcrm.keywords import merchant
 from mcrm.keywords.system import ENGLISH_KEYWORDS, Action, Match, asks_to_stop, match
 from mcrm.members.birthdays import parse_birthday
 from mcrm.members.models import Member, Source
 from mcrm.members.services import MemberError, create_member
 from mcrm.messaging.models import Direction, Message, MessageKind
 from mcrm.points.models import Reward
-from tenants.models import Tenant
+from tenants.models import Tenant, User
 
 MAX_REPLIES_PER_HOUR = 5
 FEEDBACK_KINDS = {
@@ -42,6 +43,7 @@ class Batch:
 
     members: dict[str, Member]
     replies: Counter
+    staff: dict[str, User]  # the shop's active owners and staff, by their registered mobile
 
     @classmethod
     def load(cls, tenant: Tenant, phones: set[str], now: dt.datetime) -> Batch:
@@ -57,13 +59,27 @@ class Batch:
             )
             .group_by(Message.phone)
         )
-        return cls({m.phone: m for m in members}, Counter({phone: count for phone, count in replies}))
+        staff = db.scalars(
+            select(User).where(User.tenant_id == tenant.id, User.active.is_(True), User.phone.in_(phones))
+        )
+        return cls(
+            {m.phone: m for m in members},
+            Counter({phone: count for phone, count in replies}),
+            {user.phone: user for user in staff},
+        )
 
 
 def respond(tenant: Tenant, message: Message, batch: Batch, now: dt.datetime | None = None) -> str | None:
     """Carry out what `message` asks and return the reply to send (None: send nothing). The caller commits,
     and should hold a savepoint around it when writes() says the text changes anything."""
     now = now or utcnow()
+    user = batch.staff.get(message.phone)
+    if user is not None:
+        # A person at the shop working, not a robot: no hourly cap on the answers to commands.
+        with force_locale(user.locale or tenant.locale):
+            reply = merchant.command(tenant, user, message, now)
+        if reply is not None:
+            return reply
     found = match(message.body)
     member = batch.members.get(message.phone)
     locale = "en" if found and found.keyword in ENGLISH_KEYWORDS else tenant.locale
@@ -77,6 +93,8 @@ def respond(tenant: Tenant, message: Message, batch: Batch, now: dt.datetime | N
 
 def writes(body: str) -> bool:
     """Whether routing this text may change data (a member, consent, the inbox), not only answer."""
+    if body.lstrip()[:1] in ("X", "x", "C", "c", "Q", "q", "Y", "y"):
+        return True  # may be a shop command (XF, CX, QF, Y)
     found = match(body)
     if found is None:
         return asks_to_stop(body)
