@@ -1,9 +1,15 @@
 """The inbound router: what a consumer's text does and what the shop answers.
 
-Order: system keywords, then (once they exist) the shop's keyword apps and open conversations, otherwise
-a help reply. At most MAX_REPLIES_PER_HOUR automatic replies go to one phone per shop per hour, so two
-robots cannot keep each other talking. Replies are in English when the consumer used an English keyword,
-otherwise in the shop's language.
+Order, first match wins:
+1. a text from the registered mobile of one of the shop's active users that is a shop command (XF, CX, QF);
+2. the sender's open conversation (a form app) takes the text as its answer, except a stop, which ends it;
+3. the system keywords and the shop's aliases for them;
+4. the shop's keyword apps;
+5. free text that asks to stop goes to the inbox; anything else gets the help reply.
+
+At most MAX_REPLIES_PER_HOUR automatic replies go to one phone per shop per hour, so two robots cannot keep
+each other talking. Replies are in the member's language when it is known, else in English when the text
+used an English keyword, else in the shop's language.
 """
 
 from __future__ import annotations
@@ -13,37 +19,42 @@ from collections import Counter
 from dataclasses import dataclass
 
 from flask_babel import force_locale
-from flask_babel import gettext as _
 from sqlalchemy import func, select
 
+from mcrm.apps.models import Conversation, KeywordApp
+from mcrm.apps.runtime import (
+    continue_conversation,
+    enabled_apps,
+    find_app,
+    open_conversations,
+    run_app,
+)
 from mcrm.db import db, utcnow
-from mcrm.feedback.models import FeedbackKind
-from mcrm.feedback.services import file_feedback
 from mcrm.keywords import merchant
+from mcrm.keywords.actions import act, asked_to_stop, help_reply
+from mcrm.keywords.models import KeywordAlias
+from mcrm.keywords.replies import shop_texts
 from mcrm.keywords.system import ENGLISH_KEYWORDS, Action, Match, asks_to_stop, match
-from mcrm.members.birthdays import parse_birthday
-from mcrm.members.models import Member, Source
-from mcrm.members.services import MemberError, create_member
+from mcrm.members.models import Member
 from mcrm.messaging.models import Direction, Message, MessageKind
-from mcrm.points.models import Reward
 from tenants.models import Tenant, User
 
 MAX_REPLIES_PER_HOUR = 5
-FEEDBACK_KINDS = {
-    Action.FEEDBACK: FeedbackKind.FEEDBACK,
-    Action.COMPLAINT: FeedbackKind.COMPLAINT,
-    Action.SUGGESTION: FeedbackKind.SUGGESTION,
-}
 
 
 @dataclass
 class Batch:
-    """What the router looks up once for a shop's batch of texts: the senders' member records and how many
-    automatic replies each phone already had this hour (counting the ones decided in this batch)."""
+    """What the router looks up once for a shop's batch of texts (so a busy shop's thousand texts cost a
+    few queries, not thousands): the senders' members, open conversations and shop users, how many automatic
+    replies each phone already had this hour, and the shop's aliases, apps and reply wording."""
 
     members: dict[str, Member]
     replies: Counter
     staff: dict[str, User]  # the shop's active owners and staff, by their registered mobile
+    conversations: dict[str, Conversation]
+    aliases: dict[str, Action]
+    apps: dict[str, KeywordApp]
+    texts: dict[tuple[str, str], str]
 
     @classmethod
     def load(cls, tenant: Tenant, phones: set[str], now: dt.datetime) -> Batch:
@@ -62,16 +73,31 @@ class Batch:
         staff = db.scalars(
             select(User).where(User.tenant_id == tenant.id, User.active.is_(True), User.phone.in_(phones))
         )
+        aliases = db.execute(select(KeywordAlias.alias, KeywordAlias.action).where(KeywordAlias.tenant_id == tenant.id))
         return cls(
-            {m.phone: m for m in members},
-            Counter({phone: count for phone, count in replies}),
-            {user.phone: user for user in staff},
+            members={m.phone: m for m in members},
+            replies=Counter({phone: count for phone, count in replies}),
+            staff={user.phone: user for user in staff},
+            conversations=open_conversations(tenant.id, phones, now),
+            aliases={alias: action for alias, action in aliases},
+            apps=enabled_apps(tenant.id),
+            texts=shop_texts(tenant.id),
         )
+
+    def writes(self, message: Message) -> bool:
+        """Whether routing `message` may change data (a member, consent, the inbox, an app's count), so
+        the caller holds a savepoint around it; only a plain help or points answer does not."""
+        if message.phone in self.staff or message.phone in self.conversations:
+            return True
+        found = match(message.body, self.aliases)
+        if found is not None:
+            return found.action not in (Action.HELP, Action.POINTS)
+        return asks_to_stop(message.body) or find_app(self.apps, message.body) is not None
 
 
 def respond(tenant: Tenant, message: Message, batch: Batch, now: dt.datetime | None = None) -> str | None:
     """Carry out what `message` asks and return the reply to send (None: send nothing). The caller commits,
-    and should hold a savepoint around it when writes() says the text changes anything."""
+    and should hold a savepoint around it when `batch.writes(message)`."""
     now = now or utcnow()
     user = batch.staff.get(message.phone)
     if user is not None:
@@ -80,129 +106,53 @@ def respond(tenant: Tenant, message: Message, batch: Batch, now: dt.datetime | N
             reply = merchant.command(tenant, user, message, now)
         if reply is not None:
             return reply
-    found = match(message.body)
+    found = match(message.body, batch.aliases)
     member = batch.members.get(message.phone)
-    locale = "en" if found and found.keyword in ENGLISH_KEYWORDS else tenant.locale
-    with force_locale(locale):
-        reply = _act(tenant, message, member, found, now)
+    with force_locale(_reply_locale(tenant, member, found)):
+        reply = _route(tenant, message, member, found, batch, now)
     if reply is None or batch.replies[message.phone] >= MAX_REPLIES_PER_HOUR:
         return None
     batch.replies[message.phone] += 1
     return reply
 
 
-def writes(body: str) -> bool:
-    """Whether routing this text may change data (a member, consent, the inbox), not only answer."""
-    if body.lstrip()[:1] in ("X", "x", "C", "c", "Q", "q", "Y", "y"):
-        return True  # may be a shop command (XF, CX, QF, Y)
-    found = match(body)
-    if found is None:
-        return asks_to_stop(body)
-    return found.action not in (Action.HELP, Action.POINTS)
+def _reply_locale(tenant: Tenant, member: Member | None, found: Match | None) -> str:
+    if member is not None and member.locale:
+        return member.locale
+    if found is not None and found.keyword in ENGLISH_KEYWORDS:
+        return "en"
+    return tenant.locale
 
 
-def _act(tenant: Tenant, message: Message, member: Member | None, found: Match | None, now: dt.datetime) -> str:
-    shop = tenant.name
-    if found is None:
-        if asks_to_stop(message.body):
-            _file(tenant, message, member, FeedbackKind.STOP_REQUEST, message.body)
-            return _("To stop messages from %(shop)s, text TD.", shop=shop)
-        return help_reply()
-    action = found.action
-    if action == Action.HELP:
-        return help_reply()
-    if action == Action.JOIN:
-        return _join(tenant, message, member, found.argument, now)
-    if action == Action.POINTS:
-        return _points(tenant, member)
-    if action == Action.STOP:
-        if member is not None and member.opted_out_at is None:
-            member.opted_out_at = now
-        return _("Unsubscribed: no more offers from %(shop)s. Text START to undo.", shop=shop)
-    if action == Action.RESUME:
-        if member is None:
-            return _("You are not a member of %(shop)s yet. Text ZC and your name to join.", shop=shop)
-        _consent(member, message, now)
-        return _("Welcome back! %(shop)s will send you offers again. Text TD to stop.", shop=shop)
-    kind = FEEDBACK_KINDS[action]
-    if not found.argument:
-        return _(
-            "Please text %(keyword)s followed by what you want to tell %(shop)s.",
-            keyword=found.keyword.upper(),
-            shop=shop,
-        )
-    _file(tenant, message, member, kind, found.argument)
-    return _("Thank you. %(shop)s has received your message and will reply soon.", shop=shop)
+def _route(
+    tenant: Tenant, message: Message, member: Member | None, found: Match | None, batch: Batch, now: dt.datetime
+) -> str | None:
+    phone = message.phone
+    conversation = batch.conversations.get(phone)
+    if conversation is not None and conversation.closed_at is None:
+        if found is not None and found.action == Action.STOP:
+            conversation.closed_at = now
+        else:
+            reply = continue_conversation(tenant, conversation, message, member, now)
+            if reply is not None:
+                return reply
+    if found is not None:
+        reply, batch.members[phone] = act(tenant, message, member, found, batch.texts, now)
+        return reply
+    hit = find_app(batch.apps, message.body)
+    if hit is not None:
+        app, argument = hit
+        reply = run_app(tenant, app, message, member, argument, now)
+        _refresh(batch, tenant, phone, now)
+        return reply
+    if asks_to_stop(message.body):
+        return asked_to_stop(tenant, message, member, now)
+    return help_reply(batch.texts, tenant, list(batch.apps))
 
 
-def help_reply() -> str:
-    # Short enough for one SMS with the signature, in UCS-2 too: a help text should not cost two.
-    return _("Text ZC to join, JF for points, FK + feedback, TD to stop.")
-
-
-def _join(tenant: Tenant, message: Message, member: Member | None, argument: str, now: dt.datetime) -> str:
-    if member is not None:
-        if member.opted_out_at is not None:
-            _consent(member, message, now)
-        return _(
-            "You are already a member of %(shop)s (%(phone)s) with %(points)d points.",
-            shop=tenant.name,
-            phone=member.phone,
-            points=member.points_balance,
-        )
-    name, birthday = _name_and_birthday(argument)
-    try:
-        member = create_member(
-            tenant,
-            phone=message.phone,
-            source=Source.SMS,
-            name=name,
-            birthday=birthday,
-            consent_evidence=f"SMS #{message.id}: {message.body[:150]}",
-        )
-    except MemberError as error:
-        return str(error)
-    db.flush()
-    return _(
-        "Welcome to %(shop)s! %(points)d points. JF for balance, TD to stop.",
-        shop=tenant.name,
-        points=member.points_balance,
+def _refresh(batch: Batch, tenant: Tenant, phone: str, now: dt.datetime) -> None:
+    """After an app ran: the member it may have created, the conversation it may have opened."""
+    batch.members.update(
+        {m.phone: m for m in db.scalars(select(Member).where(Member.tenant_id == tenant.id, Member.phone == phone))}
     )
-
-
-def _name_and_birthday(argument: str):
-    """`张三 0815`, `Li Lei 1990-08-15`, `张三 农历0815`: a birthday is the last word when it reads as one."""
-    words = argument.split()
-    if words:
-        birthday = parse_birthday(words[-1])
-        if birthday is not None:
-            return " ".join(words[:-1])[:80], birthday
-    return argument[:80], None
-
-
-def _points(tenant: Tenant, member: Member | None) -> str:
-    if member is None:
-        return _("You are not a member of %(shop)s yet. Text ZC and your name to join.", shop=tenant.name)
-    balance = member.points_balance
-    rewards = db.scalars(
-        select(Reward).where(Reward.tenant_id == tenant.id, Reward.active.is_(True)).order_by(Reward.points_cost)
-    ).all()
-    affordable = [r for r in rewards if r.points_cost <= balance]
-    nearest = next((r for r in rewards if r.points_cost > balance), None)
-    text = _("You have %(points)d points at %(shop)s.", points=balance, shop=tenant.name)
-    if affordable:
-        text += " " + _("Enough for: %(reward)s.", reward=affordable[-1].name)
-    elif nearest is not None:
-        text += " " + _("%(missing)d more for %(reward)s.", missing=nearest.points_cost - balance, reward=nearest.name)
-    return text
-
-
-def _consent(member: Member, message: Message, now: dt.datetime) -> None:
-    member.opted_out_at = None
-    member.consent_source, member.consent_at = Source.SMS, now
-    member.consent_evidence = f"SMS #{message.id}: {message.body[:150]}"
-    member.consent_by_user_id = None
-
-
-def _file(tenant: Tenant, message: Message, member: Member | None, kind: FeedbackKind, text: str) -> None:
-    file_feedback(tenant, kind=kind, text=text, message=message, member=member)
+    batch.conversations.update(open_conversations(tenant.id, {phone}, now))

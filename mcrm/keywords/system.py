@@ -10,6 +10,7 @@ from __future__ import annotations
 import enum
 import re
 import unicodedata
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 from mcrm.keywords.normalise import normalise, tidy
@@ -78,22 +79,32 @@ class Match:
     argument: str  # what followed the keyword, trimmed ("" when nothing)
 
 
-def match(text: str) -> Match | None:
-    """The system keyword `text` is, or None."""
+def match(text: str, aliases: Mapping[str, Action] | None = None) -> Match | None:
+    """The system keyword `text` is, or None. `aliases`: the shop's own extra words (normalised) for
+    actions; they follow the same rules as the system word they stand for."""
     if unicodedata.normalize("NFKC", text).strip() == "?":
         return Match(Action.HELP, "?", "")  # all punctuation, so normalising would leave nothing
     shown = tidy(text)
     plain = shown.casefold()
     bare = _REPLY_PREFIX.sub("", plain)
-    for action, words in WHOLE.items():
+    for action, words in _with_aliases(WHOLE, aliases).items():
         if plain in words or (bare != plain and bare in words):
             return Match(action, bare, "")
-    for action, words in WITH_ARGUMENT.items():
+    for action, words in _with_aliases(WITH_ARGUMENT, aliases).items():
         for word in sorted(words, key=len, reverse=True):
             argument = argument_after(word, shown, plain)
             if argument is not None:
                 return Match(action, word, argument)
     return None
+
+
+def _with_aliases(table: dict, aliases: Mapping[str, Action] | None) -> dict[Action, tuple[str, ...]]:
+    if not aliases:
+        return table
+    return {
+        action: (*words, *(alias for alias, aliased in aliases.items() if aliased == action))
+        for action, words in table.items()
+    }
 
 
 def argument_after(word: str, shown: str, plain: str) -> str | None:

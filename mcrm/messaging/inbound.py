@@ -17,7 +17,7 @@ from sqlalchemy.exc import IntegrityError
 
 from mcrm.credits.services import NotEnoughCredit
 from mcrm.db import db, job_session, utcnow
-from mcrm.keywords.router import Batch, respond, writes
+from mcrm.keywords.router import Batch, respond
 from mcrm.messaging.models import Direction, Message, MessageKind, MessageStatus, Problem
 from mcrm.messaging.services import SmsRequest, queue_many, queue_sms
 from sms_gateway.encoding import Concat
@@ -199,7 +199,7 @@ def _answer_shop(tenant: Tenant, messages: list[Message]) -> None:
     batch = Batch.load(tenant, {m.phone for m in messages}, now)
     for message in messages:
         # Texts that change data get a savepoint, so one that fails is undone alone.
-        savepoint = db.begin_nested() if writes(message.body) else None
+        savepoint = db.begin_nested() if batch.writes(message) else None
         try:
             reply = respond(tenant, message, batch, now)
             if savepoint is not None:

@@ -152,12 +152,20 @@ def test_at_most_five_automatic_replies_per_phone_per_hour(shop):
     assert [r is not None for r in replies] == [True] * 5 + [False] * 2
 
 
-def test_an_english_keyword_is_answered_in_english_a_chinese_one_in_the_shops_language(shop):
+def test_replies_use_the_members_language_else_the_keywords_else_the_shops(shop):
     with unscoped():
         db.get(Tenant, shop.id).locale = "zh_CN"
         db.commit()
-    assert "Welcome to" in text("JOIN")
-    assert "积分" in text("JF")
+    assert "Welcome to" in text("JOIN")  # an English keyword is answered in English...
+    assert member().locale == "en"
+    assert "You have 50 points" in text("JF")  # ...and the member who joined in English keeps English
+    stranger = "+8613900139000"
+    assert "积分" in text("JF", phone=stranger)  # a Chinese keyword from a stranger: the shop's language
+    text("注册", phone=stranger)
+    with unscoped():
+        member(stranger).locale = "en"  # the merchant set the member's language on the member page
+        db.commit()
+    assert "You have 50 points" in text("积分", phone=stranger)
 
 
 @settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])

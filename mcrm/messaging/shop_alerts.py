@@ -1,0 +1,39 @@
+"""Texts from the platform to the shop's own owners: a complaint came in, a form was filled in."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+
+from flask_babel import force_locale
+from sqlalchemy import select
+
+from mcrm.credits.services import NotEnoughCredit
+from mcrm.db import db
+from mcrm.messaging.models import MessageKind
+from mcrm.messaging.services import queue_sms
+from tenants.models import Role, Tenant, User
+
+log = logging.getLogger(__name__)
+
+
+def alert_owners(tenant: Tenant, key: str, make_text: Callable[[], str]) -> int:
+    """Queue a transactional SMS to every active owner with a registered mobile, each written by
+    `make_text` in that owner's language; `key` makes it once-only per owner. A shop short of credit gets
+    no alert (logged), and whatever caused it still goes on. Returns how many were queued."""
+    owners = db.scalars(
+        select(User).where(
+            User.tenant_id == tenant.id, User.role == Role.OWNER, User.active.is_(True), User.phone.is_not(None)
+        )
+    ).all()
+    queued = 0
+    for owner in owners:
+        with force_locale(owner.locale or tenant.locale):
+            text = make_text()
+        try:
+            with db.begin_nested():
+                queue_sms(tenant, owner.phone, text, MessageKind.TRANSACTIONAL, dedupe_key=f"{key}:{owner.id}")
+            queued += 1
+        except NotEnoughCredit:
+            log.warning("shop %s is out of credit: alert %s to owner %s not sent", tenant.id, key, owner.id)
+    return queued
