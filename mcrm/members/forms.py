@@ -5,6 +5,7 @@ from flask_wtf import FlaskForm
 from wtforms import BooleanField, SelectChoice, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length, ValidationError
 
+from mcrm.auth.forms import LANGUAGE_CHOICES
 from mcrm.members.birthdays import parse_birthday
 from mcrm.members.models import Gender, Source
 
@@ -34,6 +35,11 @@ class MemberForm(FlaskForm):
     )
     tags = StringField(_l("Tags"), validators=[Length(max=300)], description=_l("Separate tags with commas."))
     notes = TextAreaField(_l("Notes"), validators=[Length(max=2000)])
+    locale = SelectField(
+        _l("Language for automatic replies"),
+        choices=[SelectChoice("", _l("As they text (else the shop's)")), *LANGUAGE_CHOICES],
+        default="",
+    )
 
 
 class DeleteMemberForm(FlaskForm):

@@ -83,6 +83,7 @@ def create():
                 source=Source.PORTAL,
                 by_user=current_user,
             )
+            member.locale = form.locale.data or None
         except DuplicateMember as error:
             db.rollback()
             flash(str(error), "error")
@@ -147,6 +148,7 @@ def edit(member_id: int):
         gender=member.gender.value,
         birthday=member.birthday_text.replace("农历 ", "农历"),
         tags=", ".join(t.name for t in member.tags),
+        locale=member.locale or "",
     )
     if form.validate_on_submit():
         try:
@@ -160,6 +162,7 @@ def edit(member_id: int):
                 notes=form.notes.data or "",
                 tags=parse_tags(form.tags.data or ""),
             )
+            member.locale = form.locale.data or None
         except MemberError as error:
             db.rollback()
             _form_error(form, error)
