@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 
 import pytest
-from sqlalchemy import func, select
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from sqlalchemy import func, select, update
 
 from mcrm.apps.models import (
     AnswerType,
@@ -234,3 +237,38 @@ def test_inbound_texts_are_stored_once(shop):
     text("HI")
     with unscoped():
         assert db.scalar(select(func.count()).select_from(Message).where(Message.direction == Direction.IN)) == 1
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(body=st.text(max_size=120), in_form=st.booleans())
+def test_arbitrary_text_with_apps_never_fails_to_route(shop, caplog, body, in_form):
+    """Whatever a phone sends — inside a form or not, with every kind of app about — is routed without an
+    error (the router logs and swallows failures, so the log is what proves it)."""
+    if not _apps(shop):
+        make_app(shop, "HI", AppKind.AUTO_REPLY, reply_text="Hello {name}")
+        make_app(shop, "XP", AppKind.SUBSCRIPTION)
+        make_app(shop, "JG", AppKind.LOOKUP, rows=[("拿铁", "28元")])
+        make_app(shop, "YD", AppKind.FORM, questions=BOOKING)
+    caplog.clear()
+    with unscoped():
+        db.execute(update(Conversation).values(closed_at=dt.datetime(2000, 1, 1, tzinfo=dt.UTC)))
+        db.commit()
+    phone = "8613800138000"
+    with unscoped():
+        if in_form:
+            started = store_inbound("1069001001", phone, f"YD {next(_SERIAL)}")  # distinct: not a duplicate
+            if started is not None:
+                answer_inbound(started)
+        message = store_inbound("1069001001", phone, body)
+        if message is not None:
+            answer_inbound(message)
+        db.commit()
+    assert not [r for r in caplog.records if r.levelname in ("ERROR", "CRITICAL")]
+
+
+_SERIAL = itertools.count()
+
+
+def _apps(shop):
+    with unscoped():
+        return db.scalars(select(KeywordApp.id).where(KeywordApp.tenant_id == shop.id)).all()
