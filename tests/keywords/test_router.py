@@ -185,3 +185,71 @@ def test_arbitrary_text_never_crashes_and_only_exact_keywords_act(shop, body):
         for stored in db.scalars(select(Message.body).where(Message.direction == Direction.IN)):
             stored.encode("utf-8")
             assert "\x00" not in stored
+
+
+# The issue's keyword table, written out here (not read from the code) so a word missing in the code fails.
+EVERY_KEYWORD = {
+    Action.JOIN: ["ZC", "注册", "JOIN", "REG"],
+    Action.POINTS: ["JF", "积分", "POINTS", "PTS", "BAL"],
+    Action.STOP: [
+        "TD",
+        "T",
+        "R",
+        "退订",
+        "STOP",
+        "STOPALL",
+        "UNSUBSCRIBE",
+        "CANCEL",
+        "END",
+        "QUIT",
+        "REVOKE",
+        "OPTOUT",
+    ],
+    Action.RESUME: ["START", "UNSTOP", "YES", "恢复"],
+    Action.HELP: ["BZ", "帮助", "HELP", "?"],
+    Action.FEEDBACK: ["FK", "反馈", "FB"],
+    Action.COMPLAINT: ["TS", "投诉"],
+    Action.SUGGESTION: ["JY", "建议"],
+}
+FULL_WIDTH = str.maketrans({chr(c): chr(c + 0xFEE0) for c in range(0x21, 0x7F)})
+
+
+def _typed(word: str, style: str) -> str:
+    """The keyword as people type it: full width, lower case with spaces and punctuation about it."""
+    return {"plain": word, "full": f"　{word.translate(FULL_WIDTH)}　", "messy": f"  {word.lower()} . "}[style]
+
+
+STYLES = ("plain", "full", "messy")
+
+
+# Each word once, the typing styles taking turns (every action with three words or more meets all three).
+@pytest.mark.parametrize(
+    ("action", "word", "style"),
+    [(a, w, STYLES[i % 3]) for a, words in EVERY_KEYWORD.items() for i, w in enumerate(words)],
+)
+def test_every_keyword_acts_however_it_is_typed(shop, action, word, style):
+    if action in (Action.POINTS, Action.STOP, Action.RESUME):
+        text("ZC 王芳", phone="+8613900139000")  # a member to act on, on another phone
+        phone = "+8613900139000"
+        if action == Action.RESUME:
+            text("TD", phone=phone)
+    else:
+        phone = PHONE
+    body = _typed(word, style)
+    if action in (Action.FEEDBACK, Action.COMPLAINT, Action.SUGGESTION):
+        body = f"{body.rstrip(' .')} 菜凉了"
+    reply = text(body, phone=phone)
+    if action == Action.JOIN:
+        assert member() is not None and "Welcome" in reply
+    elif action == Action.POINTS:
+        assert "You have 50 points" in reply
+    elif action == Action.STOP:
+        assert member(phone).opted_out_at is not None and "no more offers" in reply
+    elif action == Action.RESUME:
+        assert member(phone).opted_out_at is None and "Welcome back" in reply
+    elif action == Action.HELP:
+        assert "Text ZC to join" in reply
+    else:
+        with unscoped():
+            [item] = db.scalars(select(Feedback)).all()
+        assert item.kind == FeedbackKind(action.value) and item.text == "菜凉了" and "received" in reply
