@@ -2,7 +2,8 @@
 
 A word is refused when a consumer's text could never reach it or would reach two things: a system keyword
 (or a Chinese word a system keyword would read as its own with an argument, `积分卡` = `积分` + `卡`), a shop
-command word, or a word the shop already uses for an alias or another app.
+command word (or a word that would be read as one with an argument, `群发券`, `xf8`), or a word the shop already
+uses for an alias or another app.
 """
 
 from __future__ import annotations
@@ -14,8 +15,9 @@ from mcrm.db import db
 from mcrm.keywords.normalise import normalise
 from mcrm.keywords.system import WITH_ARGUMENT, argument_after, system_words
 
-# What the shop's own staff text from their registered phones (mcrm.keywords.merchant).
-MERCHANT_WORDS = frozenset({"xf", "cx", "qf", "y"})
+# What the shop's own staff text from their registered phones (mcrm.keywords.merchant): its command words and
+# the answers to a waiting broadcast.
+MERCHANT_WORDS = frozenset({"xf", "消费", "cx", "qf", "群发", "y", "是"})
 MAX_KEYWORD_LENGTH = 20
 
 
@@ -23,6 +25,7 @@ def keyword_problem(tenant_id: int, word: str, *, app_id: int | None = None, ali
     """Why `word` cannot be this shop's new keyword, or None when it can. `app_id`/`alias_id`: the app or
     alias being edited, which may keep its own word."""
     from mcrm.apps.models import KeywordApp
+    from mcrm.keywords.merchant import split_verb
     from mcrm.keywords.models import KeywordAlias
 
     plain = normalise(word)
@@ -42,7 +45,7 @@ def keyword_problem(tenant_id: int, word: str, *, app_id: int | None = None, ali
                     keyword=plain.upper(),
                     system=system_word.upper(),
                 )
-    if plain in MERCHANT_WORDS:
+    if plain in MERCHANT_WORDS or split_verb(plain) is not None:
         return _("%(keyword)s is kept for shop commands by SMS.", keyword=plain.upper())
     alias = db.scalar(
         select(KeywordAlias).where(

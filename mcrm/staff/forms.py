@@ -11,9 +11,21 @@ ROLE_LABELS = {Role.OWNER: _l("Owner"), Role.STAFF: _l("Staff")}
 ROLE_CHOICES = [SelectChoice(role.value, label) for role, label in ROLE_LABELS.items()]
 
 
+def mobile_field() -> StringField:
+    return StringField(
+        _l("Mobile (for SMS commands and complaint alerts)"),
+        validators=[Optional(), Length(max=40)],
+        description=_l(
+            "From this phone they can text XF (record a purchase) and CX (look up a member) to the shop's number; "
+            "owners also QF (broadcast to a list). It also works as a login."
+        ),
+    )
+
+
 class StaffCreateForm(FlaskForm):
     name = StringField(_l("Name"), validators=[DataRequired(), Length(max=80)])
     login = StringField(_l("Email or mobile"), validators=[DataRequired(), Length(max=254)])
+    mobile = mobile_field()
     password = PasswordField(
         _l("Initial password"),
         validators=[DataRequired(), Length(max=200)],
@@ -24,6 +36,7 @@ class StaffCreateForm(FlaskForm):
 
 class StaffEditForm(FlaskForm):
     name = StringField(_l("Name"), validators=[DataRequired(), Length(max=80)])
+    mobile = mobile_field()
     role = SelectField(_l("Role"), choices=ROLE_CHOICES)
     active = BooleanField(_l("May log in"))
     new_password = PasswordField(

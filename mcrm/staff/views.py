@@ -7,9 +7,10 @@ from flask_login import current_user
 from mcrm.auth.decorators import owner_required
 from mcrm.db import db
 from mcrm.staff.forms import ROLE_LABELS, StaffCreateForm, StaffEditForm
+from mcrm.staff.services import add_staff_with_mobile, set_mobile
 from tenants.isolation import get_or_404
 from tenants.models import Role, User
-from tenants.services import TenantError, add_staff, update_staff
+from tenants.services import TenantError, update_staff
 
 bp = Blueprint("staff", __name__, url_prefix="/staff")
 
@@ -26,10 +27,11 @@ def create():
     form = StaffCreateForm()
     if form.validate_on_submit():
         try:
-            user = add_staff(
+            user = add_staff_with_mobile(
                 g.tenant,
                 name=form.name.data,
                 login=form.login.data,
+                mobile=form.mobile.data or "",
                 password=form.password.data,
                 role=Role(form.role.data),
             )
@@ -47,7 +49,7 @@ def create():
 @owner_required
 def edit(user_id: int):
     user = get_or_404(User, user_id)
-    form = StaffEditForm(obj=user, role=user.role.value)
+    form = StaffEditForm(obj=user, role=user.role.value, mobile=user.phone or "")
     if form.validate_on_submit():
         try:
             update_staff(
@@ -59,6 +61,7 @@ def edit(user_id: int):
                 acting=current_user,
                 new_password=form.new_password.data or None,
             )
+            set_mobile(g.tenant, user, form.mobile.data or "")
         except TenantError as error:
             db.rollback()
             form.form_errors.append(str(error))
