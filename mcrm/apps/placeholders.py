@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import re
 
+from flask_babel import gettext as _
+
 from mcrm.members.models import Member
 from tenants.models import Tenant
 
@@ -14,7 +16,8 @@ KNOWN = ("name", "points", "shop")
 
 def fill(text: str, tenant: Tenant, member: Member | None, **extra: object) -> str:
     values = {
-        "name": (member.name if member else "") or "",
+        # "Hello {name}" must still read well for someone whose name the shop does not know.
+        "name": (member.name if member else "") or _("friend"),
         "points": member.points_balance if member else 0,
         "shop": tenant.name,
         **extra,
