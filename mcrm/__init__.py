@@ -39,9 +39,12 @@ def create_app(overrides: dict | None = None) -> Flask:
     from mcrm.admin.views import bp as admin_bp
     from mcrm.api.token_views import bp as api_tokens_bp
     from mcrm.api.views import bp as api_bp
+    from mcrm.apps.views import bp as apps_bp
     from mcrm.auth.views import bp as auth_bp
     from mcrm.credits.views import bp as credits_bp
     from mcrm.dashboard.views import bp as dashboard_bp
+    from mcrm.feedback.views import bp as feedback_bp
+    from mcrm.keywords.views import bp as keywords_bp
     from mcrm.members.io_views import bp as member_io_bp
     from mcrm.members.views import bp as members_bp
     from mcrm.messaging.views import bp as messaging_bp
@@ -56,8 +59,11 @@ def create_app(overrides: dict | None = None) -> Flask:
         members_bp,
         member_io_bp,
         messaging_bp,
+        feedback_bp,
         points_bp,
+        apps_bp,
         settings_bp,
+        keywords_bp,
         staff_bp,
         api_tokens_bp,
         credits_bp,

@@ -10,7 +10,9 @@ import pytest
 from sqlalchemy import select
 
 from mcrm.api.services import create_token
+from mcrm.apps.models import AppKind, KeywordApp
 from mcrm.db import Base, db
+from mcrm.feedback.models import Feedback, FeedbackKind
 from mcrm.members.imports import create_import
 from mcrm.members.models import Member, Source
 from mcrm.members.services import create_member
@@ -42,6 +44,30 @@ def _reward(shop):
     return reward.id
 
 
+def _feedback(shop):
+    feedback = Feedback(tenant_id=shop.tenant.id, kind=FeedbackKind.COMPLAINT, phone="+8613800138000", text="Cold")
+    db.add(feedback)
+    db.flush()
+    return feedback.id
+
+
+def _alias(shop):
+    from mcrm.keywords.models import KeywordAlias
+    from mcrm.keywords.system import Action
+
+    alias = KeywordAlias(tenant_id=shop.tenant.id, alias="vip", action=Action.JOIN)
+    db.add(alias)
+    db.flush()
+    return alias.id
+
+
+def _keyword_app(shop):
+    app = KeywordApp(tenant_id=shop.tenant.id, keyword="yd", kind=AppKind.FORM, name="Booking", enabled=True)
+    db.add(app)
+    db.flush()
+    return app.id
+
+
 # URL argument name -> a function making an object of shop A (in shop A's scope) and giving its id.
 OBJECTS = {
     "user_id": lambda shop: shop.staff.id,
@@ -49,6 +75,9 @@ OBJECTS = {
     "member_id": lambda shop: _member(shop).id,
     "purchase_id": _purchase,
     "reward_id": _reward,
+    "app_id": _keyword_app,
+    "alias_id": _alias,
+    "feedback_id": _feedback,
     "token_id": lambda shop: create_token(db.get(Tenant, shop.tenant.id), "Till")[0].id,
     "job_id": lambda shop: (
         create_import(

@@ -13,7 +13,7 @@ from zoneinfo import ZoneInfo
 
 from flask import Blueprint, Response, abort, current_app, flash, g, redirect, render_template, request, url_for
 from flask_babel import gettext as _
-from sqlalchemy import func, select
+from sqlalchemy import select
 from wtforms import FieldList
 
 from mcrm.apps.forms import (
@@ -52,8 +52,9 @@ from mcrm.auth.decorators import owner_required
 from mcrm.db import db
 from mcrm.messaging.counter import cost
 from mcrm.messaging.models import MessageKind
+from mcrm.messaging.shop_alerts import alert_recipients
 from tenants.isolation import get_or_404
-from tenants.models import Role, Tenant, User
+from tenants.models import Tenant
 from tenants.numbers import sms_number
 
 bp = Blueprint("apps", __name__, url_prefix="/apps")
@@ -219,16 +220,7 @@ def _texts_page(app: KeywordApp, form, bad_lines: list):
         bad_lines=bad_lines,
         saved_rows=len(lookup_rows(app)) if bad_lines else 0,
         more_rows=app.kind == AppKind.FORM and len(form.questions.entries) < MAX_QUESTIONS,
-        owner_phones=_owner_phones(g.tenant) if app.kind == AppKind.FORM else 0,
-    )
-
-
-def _owner_phones(tenant: Tenant) -> int:
-    """Whether a form's alerts can reach anyone: they go to owners with a registered mobile."""
-    return db.scalar(
-        select(func.count()).where(
-            User.tenant_id == tenant.id, User.role == Role.OWNER, User.active.is_(True), User.phone.is_not(None)
-        )
+        owner_phones=len(alert_recipients(g.tenant)) if app.kind == AppKind.FORM else 0,
     )
 
 

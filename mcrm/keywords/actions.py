@@ -65,7 +65,7 @@ def act(
             ),
             member,
         )
-    file_feedback(tenant, kind=FEEDBACK_KINDS[action], text=found.argument, message=message, member=member, now=now)
+    file_feedback(tenant, kind=FEEDBACK_KINDS[action], text=found.typed, message=message, member=member, now=now)
     return reply_text(texts, "feedback", shop=shop), member
 
 

@@ -9,7 +9,7 @@ import unicodedata
 _SPACES = re.compile(r"\s+")
 
 
-def _is_edge_noise(char: str) -> bool:
+def is_edge_noise(char: str) -> bool:
     category = unicodedata.category(char)
     return category.startswith("P") or category.startswith("Z") or category in ("Cc", "Cf", "So", "Sm")
 
@@ -18,9 +18,9 @@ def tidy(text: str) -> str:
     """NFKC, trimmed, single spaces: as typed, but comparable (case kept, for names and feedback)."""
     text = unicodedata.normalize("NFKC", text)
     start, end = 0, len(text)
-    while start < end and _is_edge_noise(text[start]):
+    while start < end and is_edge_noise(text[start]):
         start += 1
-    while end > start and _is_edge_noise(text[end - 1]):
+    while end > start and is_edge_noise(text[end - 1]):
         end -= 1
     return _SPACES.sub(" ", text[start:end])
 

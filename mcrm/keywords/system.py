@@ -13,7 +13,7 @@ import unicodedata
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from mcrm.keywords.normalise import normalise, tidy
+from mcrm.keywords.normalise import is_edge_noise, normalise, tidy
 
 
 class Action(enum.StrEnum):
@@ -76,7 +76,8 @@ _ASKS_TO_STOP = re.compile(
 class Match:
     action: Action
     keyword: str
-    argument: str  # what followed the keyword, trimmed ("" when nothing)
+    argument: str  # what followed the keyword, tidied ("" when nothing): for names and birthdays
+    typed: str = ""  # the same, exactly as typed (full-width punctuation kept): for feedback to read
 
 
 def match(text: str, aliases: Mapping[str, Action] | None = None) -> Match | None:
@@ -94,8 +95,27 @@ def match(text: str, aliases: Mapping[str, Action] | None = None) -> Match | Non
         for word in sorted(words, key=len, reverse=True):
             argument = argument_after(word, shown, plain)
             if argument is not None:
-                return Match(action, word, argument)
+                return Match(action, word, argument, typed_after(text, word))
     return None
+
+
+def typed_after(text: str, word: str) -> str:
+    """What follows keyword `word` in `text` as the sender typed it: the keyword's characters are counted
+    off in their normalised form (`ＦＫ` is two), so full-width punctuation in the rest survives."""
+    body = text.strip()
+    start = 0
+    while start < len(body) and is_edge_noise(body[start]):
+        start += 1
+    consumed = 0
+    for index in range(start, len(body)):
+        if consumed >= len(word):
+            rest = body[index:]
+            skip = 0
+            while skip < len(rest) and is_edge_noise(rest[skip]):
+                skip += 1  # the space or colon after the keyword: `投诉：…`
+            return rest[skip:].rstrip()
+        consumed += len(unicodedata.normalize("NFKC", body[index]).casefold())
+    return ""
 
 
 def _with_aliases(table: dict, aliases: Mapping[str, Action] | None) -> dict[Action, tuple[str, ...]]:
@@ -117,7 +137,7 @@ def argument_after(word: str, shown: str, plain: str) -> str | None:
     if rest and word.isascii() and rest[0].isascii() and rest[0].isalnum():
         return None
     # The argument as typed (case kept): keywords are ASCII or CJK, so folding kept their length.
-    return shown[len(word) :].strip()
+    return tidy(shown[len(word) :])
 
 
 def system_words() -> frozenset[str]:

@@ -17,17 +17,23 @@ from tenants.models import Role, Tenant, User
 log = logging.getLogger(__name__)
 
 
+def alert_recipients(tenant: Tenant) -> list[User]:
+    """The owners alerts go to: active, with a registered mobile."""
+    return list(
+        db.scalars(
+            select(User)
+            .where(User.tenant_id == tenant.id, User.role == Role.OWNER, User.active.is_(True), User.phone.is_not(None))
+            .order_by(User.id)
+        )
+    )
+
+
 def alert_owners(tenant: Tenant, key: str, make_text: Callable[[], str]) -> int:
     """Queue a transactional SMS to every active owner with a registered mobile, each written by
     `make_text` in that owner's language; `key` makes it once-only per owner. A shop short of credit gets
     no alert (logged), and whatever caused it still goes on. Returns how many were queued."""
-    owners = db.scalars(
-        select(User).where(
-            User.tenant_id == tenant.id, User.role == Role.OWNER, User.active.is_(True), User.phone.is_not(None)
-        )
-    ).all()
     queued = 0
-    for owner in owners:
+    for owner in alert_recipients(tenant):
         with force_locale(owner.locale or tenant.locale):
             text = make_text()
         try:

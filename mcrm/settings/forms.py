@@ -4,7 +4,7 @@ from zoneinfo import available_timezones
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import IntegerField, SelectChoice, SelectField, StringField, TimeField
+from wtforms import BooleanField, IntegerField, SelectChoice, SelectField, StringField, TimeField
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, ValidationError
 
 from mcrm.auth.forms import LANGUAGE_CHOICES
@@ -39,6 +39,12 @@ class SettingsForm(FlaskForm):
         _l("Promotions per member per day"),
         validators=[InputRequired(), NumberRange(min=1, max=10)],
         description=_l("A member gets at most this many promotions and surveys a day."),
+    )
+    complaint_alerts = BooleanField(
+        _l("Text me when a customer complains"),
+        description=_l(
+            "An SMS (1 credit) to each owner's mobile registered on the Staff page. Complaints always reach the Inbox."
+        ),
     )
 
     def validate_quiet_end(self, field):

@@ -5,6 +5,7 @@ from flask_babel import gettext as _
 
 from mcrm.auth.decorators import owner_required
 from mcrm.db import db
+from mcrm.messaging.shop_alerts import alert_recipients
 from mcrm.settings.forms import SettingsForm
 
 bp = Blueprint("settings", __name__, url_prefix="/settings")
@@ -20,4 +21,6 @@ def edit():
         db.commit()
         flash(_("Settings saved."), "success")
         return redirect(url_for("settings.edit"))
-    return render_template("settings/edit.html", form=form, tenant=tenant)
+    return render_template(
+        "settings/edit.html", form=form, tenant=tenant, alert_phones=[u.phone for u in alert_recipients(tenant)]
+    )

@@ -1,4 +1,4 @@
-"""WAP pages for staff at the counter."""
+"""WAP pages for staff at the counter: members, points, and the feedback inbox."""
 
 from flask import Blueprint, flash, g, redirect, render_template, request, url_for
 from flask_babel import gettext as _
@@ -9,10 +9,24 @@ from mcrm.auth.decorators import shop_user_required
 from mcrm.auth.forms import LoginForm, PasswordChangeForm
 from mcrm.auth.throttle import throttled_login
 from mcrm.auth.views import apply_password_change, home_for, log_in, safe_next
-from mcrm.db import db
+from mcrm.db import db, utcnow
+from mcrm.feedback.forms import AnswerForm
+from mcrm.feedback.labels import KIND_LABELS, STATUS_LABELS
+from mcrm.feedback.models import Feedback, FeedbackStatus
+from mcrm.feedback.services import (
+    FeedbackError,
+    answer_feedback,
+    close_feedback,
+    inbox_query,
+    members_by_id,
+    reopen_feedback,
+    status_counts,
+)
 from mcrm.members.birthdays import parse_birthday
 from mcrm.members.models import Member, Source
 from mcrm.members.services import DuplicateMember, MemberError, create_member, find_at_counter
+from mcrm.messaging.labels import MESSAGE_STATUS_LABELS
+from mcrm.messaging.models import Message
 from mcrm.points.forms import ENTRY_REASON_LABELS, PurchaseForm, RedeemForm
 from mcrm.points.models import Channel, LedgerEntry
 from mcrm.points.services import PointsError
@@ -21,6 +35,8 @@ from mcrm.wap.forms import FindForm, RegisterForm
 from tenants.isolation import get_or_404
 
 bp = Blueprint("wap", __name__, url_prefix="/m")
+# A cheap phone's page stays small: the portal has the whole list.
+INBOX_LENGTH = 30
 
 
 @bp.route("/login", methods=["GET", "POST"])
@@ -134,3 +150,56 @@ def password():
     if form.validate_on_submit() and apply_password_change(form):
         return redirect(url_for("wap.home"))
     return render_template("wap/password.html", form=form)
+
+
+@bp.route("/inbox")
+@shop_user_required
+def inbox():
+    tab = request.args.get("status", FeedbackStatus.OPEN.value)
+    status = FeedbackStatus(tab) if tab in {s.value for s in FeedbackStatus} else FeedbackStatus.OPEN
+    items = db.scalars(inbox_query(g.tenant, status=status).limit(INBOX_LENGTH)).all()
+    return render_template(
+        "wap/inbox.html",
+        items=items,
+        members=members_by_id(g.tenant, items),
+        status=status,
+        counts=status_counts(g.tenant),
+        kinds=KIND_LABELS,
+        statuses=STATUS_LABELS,
+        now=utcnow(),
+    )
+
+
+@bp.route("/inbox/<int:feedback_id>", methods=["GET", "POST"])
+@shop_user_required
+def feedback(feedback_id: int):
+    feedback = get_or_404(Feedback, feedback_id)
+    form = AnswerForm()
+    action = request.form.get("action")
+    if request.method == "POST" and action in ("close", "reopen"):
+        (close_feedback if action == "close" else reopen_feedback)(feedback)
+        db.commit()
+        flash(_("Closed.") if action == "close" else _("Reopened."), "success")
+        return redirect(url_for("wap.inbox") if action == "close" else url_for("wap.feedback", feedback_id=feedback.id))
+    if action == "answer" and form.validate_on_submit():
+        try:
+            answer_feedback(feedback, current_user, form.body.data, idempotency_key=form.idempotency_key.data)
+        except FeedbackError as error:
+            db.rollback()
+            form.form_errors.append(str(error))
+        else:
+            db.commit()
+            flash(_("Answer queued."), "success")
+            return redirect(url_for("wap.feedback", feedback_id=feedback.id))
+    ids = {a.message_id for a in feedback.answers if a.message_id}
+    messages = {m.id: m for m in db.scalars(select(Message).where(Message.id.in_(ids)))} if ids else {}
+    return render_template(
+        "wap/feedback.html",
+        feedback=feedback,
+        member=members_by_id(g.tenant, [feedback]).get(feedback.member_id),
+        messages=messages,
+        form=form,
+        kinds=KIND_LABELS,
+        statuses=STATUS_LABELS,
+        message_statuses=MESSAGE_STATUS_LABELS,
+    )

@@ -131,7 +131,8 @@ def test_resume_records_new_consent(shop):
         ("反馈服务很好", FeedbackKind.FEEDBACK, "服务很好"),
         ("投诉 等了一小时", FeedbackKind.COMPLAINT, "等了一小时"),
         ("JY 多开几家店", FeedbackKind.SUGGESTION, "多开几家店"),
-        ("fb Great coffee!", FeedbackKind.FEEDBACK, "Great coffee"),
+        ("fb Great coffee!", FeedbackKind.FEEDBACK, "Great coffee!"),
+        ("投诉：汤是凉的，等了一小时！", FeedbackKind.COMPLAINT, "汤是凉的，等了一小时！"),  # kept as typed
     ],
 )
 def test_feedback_complaints_and_suggestions_are_filed_and_acknowledged(shop, body, kind, saved):
