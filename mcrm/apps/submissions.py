@@ -14,7 +14,7 @@ from sqlalchemy import func, select
 
 from mcrm.apps.models import FormSubmission, KeywordApp
 from mcrm.db import db
-from mcrm.members.csv_io import _csv_stream, _local, export_phone
+from mcrm.members.csv_io import csv_stream, export_phone, local_time_formatter
 from mcrm.members.models import Member
 from tenants.models import Tenant
 
@@ -56,7 +56,7 @@ def submissions_csv(tenant: Tenant, app: KeywordApp) -> Iterator[bytes]:
     (UTF-8 with a BOM, formula-looking cells neutralised)."""
     columns = answer_columns(app)
     header = [_("Time"), _("Phone"), _("Name"), *columns, _("Answers to earlier questions")]
-    when, country = _local(ZoneInfo(tenant.timezone)), tenant.country
+    when, country = local_time_formatter(ZoneInfo(tenant.timezone)), tenant.country
 
     def cells(item) -> list[str]:
         submission, name = item
@@ -69,4 +69,4 @@ def submissions_csv(tenant: Tenant, app: KeywordApp) -> Iterator[bytes]:
         .where(FormSubmission.tenant_id == tenant.id, FormSubmission.app_id == app.id)
         .order_by(FormSubmission.created_at, FormSubmission.id)
     )
-    return _csv_stream(tenant.id, header, query, cells)
+    return csv_stream(tenant.id, header, query, cells)

@@ -522,7 +522,7 @@ def export_phone(e164: str, country: str) -> str:
     return re.sub(r"\D", "", phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.NATIONAL))
 
 
-def _csv_stream(
+def csv_stream(
     tenant_id: int, header: list[str], query: Select, cells: Callable[[object], Iterable]
 ) -> Iterator[bytes]:
     """The CSV as UTF-8 chunks with a BOM, read with yield_per so 100k rows never sit in memory at once."""
@@ -544,7 +544,7 @@ def _csv_stream(
             db.remove()
 
 
-def _local(tz: ZoneInfo) -> Callable:
+def local_time_formatter(tz: ZoneInfo) -> Callable:
     def when(value) -> str:
         return value.astimezone(tz).strftime("%Y-%m-%d %H:%M") if value else ""
 
@@ -556,7 +556,7 @@ def members_csv(tenant: Tenant) -> Iterator[bytes]:
     header = [str(h) for h in MEMBER_HEADER]
     genders = {gender: str(label) for gender, label in GENDER_LABELS.items()}
     sources = {source: str(label) for source, label in SOURCE_LABELS.items()}
-    when, country = _local(ZoneInfo(tenant.timezone)), tenant.country
+    when, country = local_time_formatter(ZoneInfo(tenant.timezone)), tenant.country
 
     def cells(item) -> list[str]:
         member = item[0]
@@ -577,7 +577,7 @@ def members_csv(tenant: Tenant) -> Iterator[bytes]:
         ]
 
     query = select(Member).where(Member.tenant_id == tenant.id).options(selectinload(Member.tags)).order_by(Member.id)
-    return _csv_stream(tenant.id, header, query, cells)
+    return csv_stream(tenant.id, header, query, cells)
 
 
 def purchases_csv(tenant: Tenant) -> Iterator[bytes]:
@@ -585,7 +585,7 @@ def purchases_csv(tenant: Tenant) -> Iterator[bytes]:
     header = [str(h) for h in PURCHASE_HEADER]
     channels = {channel: str(label) for channel, label in CHANNEL_LABELS.items()}
     yes = _("Yes")
-    when, country = _local(ZoneInfo(tenant.timezone)), tenant.country
+    when, country = local_time_formatter(ZoneInfo(tenant.timezone)), tenant.country
 
     def cells(item) -> list[str]:
         return [
@@ -615,7 +615,7 @@ def purchases_csv(tenant: Tenant) -> Iterator[bytes]:
         .where(Purchase.tenant_id == tenant.id)
         .order_by(Purchase.occurred_at, Purchase.id)
     )
-    return _csv_stream(tenant.id, header, query, cells)
+    return csv_stream(tenant.id, header, query, cells)
 
 
 def template_csv() -> bytes:
