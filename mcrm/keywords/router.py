@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import Counter
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from flask_babel import force_locale
 from sqlalchemy import func, select
@@ -55,6 +55,7 @@ class Batch:
     aliases: dict[str, Action]
     apps: dict[str, KeywordApp]
     texts: dict[tuple[str, str], str]
+    matches: dict[int, Match | None] = field(default_factory=dict)  # by message id: matched once, used twice
 
     @classmethod
     def load(cls, tenant: Tenant, phones: set[str], now: dt.datetime) -> Batch:
@@ -84,12 +85,17 @@ class Batch:
             texts=shop_texts(tenant.id),
         )
 
+    def match(self, message: Message) -> Match | None:
+        if message.id not in self.matches:
+            self.matches[message.id] = match(message.body, self.aliases)
+        return self.matches[message.id]
+
     def writes(self, message: Message) -> bool:
         """Whether routing `message` may change data (a member, consent, the inbox, an app's count), so
         the caller holds a savepoint around it; only a plain help or points answer does not."""
         if message.phone in self.staff or message.phone in self.conversations:
             return True
-        found = match(message.body, self.aliases)
+        found = self.match(message)
         if found is not None:
             return found.action not in (Action.HELP, Action.POINTS)
         return asks_to_stop(message.body) or find_app(self.apps, message.body) is not None
@@ -106,7 +112,7 @@ def respond(tenant: Tenant, message: Message, batch: Batch, now: dt.datetime | N
             reply = merchant.command(tenant, user, message, now)
         if reply is not None:
             return reply
-    found = match(message.body, batch.aliases)
+    found = batch.match(message)
     member = batch.members.get(message.phone)
     with force_locale(_reply_locale(tenant, member, found)):
         reply = _route(tenant, message, member, found, batch, now)

@@ -38,6 +38,7 @@ class MemberForm(FlaskForm):
     locale = SelectField(
         _l("Language for automatic replies"),
         choices=[SelectChoice("", _l("As they text (else the shop's)")), *LANGUAGE_CHOICES],
+        filters=[lambda value: value or ""],  # None (not set) is the first choice
         default="",
     )
 

@@ -148,7 +148,6 @@ def edit(member_id: int):
         gender=member.gender.value,
         birthday=member.birthday_text.replace("农历 ", "农历"),
         tags=", ".join(t.name for t in member.tags),
-        locale=member.locale or "",
     )
     if form.validate_on_submit():
         try:

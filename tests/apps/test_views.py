@@ -109,7 +109,7 @@ def test_an_auto_reply_through_the_wizard_answers_its_keyword(app, owner, shop_a
     assert "checked" in re.search(r'<input[^>]*id="enabled"[^>]*>', page).group(0)  # proposed on, for a new app
     _switch_on(owner, app_id)
     assert _app(app, shop_a, "hi").enabled
-    assert _text(app, "hi").endswith("Hello , welcome to Shop A")
+    assert _text(app, "hi").endswith("Hello friend, welcome to Shop A")  # a stranger: no name known
 
 
 def test_an_auto_reply_needs_its_text_and_known_placeholders(app, owner, shop_a):
@@ -225,7 +225,7 @@ def test_a_form_through_the_wizard_collects_answers_and_shows_them(app, owner, s
 
     assert _text(app, "yd").endswith("Which day?")
     assert _text(app, "12月24日").endswith("How many people?")
-    assert _text(app, "4个人").endswith("See you, !")
+    assert _text(app, "4个人").endswith("See you, friend!")  # no name known
     page = owner.get(f"/apps/{app_id}").text
     assert 'id="uses">1<' in page and 'id="submission-count">1<' in page
     submissions = page.split('id="submissions"', 1)[1].split("</table>", 1)[0]
