@@ -37,6 +37,7 @@ def create_app(overrides: dict | None = None) -> Flask:
     errors.init_app(app)
 
     from mcrm.admin.views import bp as admin_bp
+    from mcrm.analytics.views import bp as analytics_bp
     from mcrm.api.token_views import bp as api_tokens_bp
     from mcrm.api.views import bp as api_bp
     from mcrm.apps.views import bp as apps_bp
@@ -58,6 +59,7 @@ def create_app(overrides: dict | None = None) -> Flask:
         dashboard_bp,
         members_bp,
         member_io_bp,
+        analytics_bp,
         messaging_bp,
         feedback_bp,
         points_bp,

@@ -1,5 +1,6 @@
 """Imports every model module so the metadata is complete (for Alembic and the tests)."""
 
+from mcrm.analytics.models import MemberScore
 from mcrm.api.models import ApiToken
 from mcrm.apps.models import AppSubscriber, Conversation, FormQuestion, FormSubmission, KeywordApp, LookupRow
 from mcrm.credits.models import CreditEntry
@@ -29,6 +30,7 @@ __all__ = [
     "LedgerEntry",
     "LookupRow",
     "Member",
+    "MemberScore",
     "Message",
     "PendingBroadcast",
     "ProcessHeartbeat",

@@ -9,15 +9,23 @@ from __future__ import annotations
 from apscheduler.schedulers.base import BaseScheduler
 from flask import Flask
 
+from mcrm.analytics.nightly import refresh_due_shops
 from mcrm.db import job_session, utcnow
 from mcrm.heartbeats import beat
 
 BEAT_SECONDS = 30
+# Each shop is refreshed once in its own night; the hourly tick finds the shops whose night has come.
+RFM_TICK_MINUTES = 60
 
 
 def _heartbeat(app: Flask) -> None:
     with app.app_context(), job_session():
         beat("scheduler")
+
+
+def _refresh_rfm_scores(app: Flask) -> None:
+    with app.app_context(), job_session():
+        refresh_due_shops()
 
 
 def add_jobs(scheduler: BaseScheduler, app: Flask) -> None:
@@ -28,6 +36,17 @@ def add_jobs(scheduler: BaseScheduler, app: Flask) -> None:
         seconds=BEAT_SECONDS,
         args=[app],
         id="heartbeat",
+        replace_existing=True,
+        coalesce=True,
+        max_instances=1,
+        next_run_time=utcnow(),
+    )
+    scheduler.add_job(
+        _refresh_rfm_scores,
+        "interval",
+        minutes=RFM_TICK_MINUTES,
+        args=[app],
+        id="rfm_scores",
         replace_existing=True,
         coalesce=True,
         max_instances=1,

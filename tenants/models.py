@@ -59,6 +59,8 @@ class Tenant(Base):
     points_per_unit: Mapped[Decimal] = mapped_column(Numeric(8, 2), default=Decimal("1"))
     points_min_amount: Mapped[Decimal] = mapped_column(Numeric(12, 2), default=Decimal("0"))
     welcome_bonus: Mapped[int] = mapped_column(default=0)
+    # Members' RFM scores look at this many days of purchases, today included (mcrm.analytics.rfm).
+    rfm_window_days: Mapped[int] = mapped_column(default=365)
     # SMS credits left; changed only by mcrm.credits with a ledger entry.
     sms_credit: Mapped[int] = mapped_column(default=0)
     status: Mapped[TenantStatus] = mapped_column(_enum(TenantStatus), default=TenantStatus.ACTIVE)

@@ -7,6 +7,8 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
 
+from mcrm.analytics.rfm import score_of
+from mcrm.analytics.rfm_classes import CLASS_EXPLANATIONS, CLASS_LABELS
 from mcrm.auth.decorators import owner_required, shop_user_required
 from mcrm.db import db
 from mcrm.members.birthdays import parse_birthday
@@ -136,6 +138,9 @@ def render_member_page(member: Member, sms_form: SendSmsForm | None = None):
         redeem_form=redeem_form,
         adjust_form=AdjustForm(),
         delete_form=DeleteMemberForm(),
+        score=score_of(member),
+        rfm_labels=CLASS_LABELS,
+        rfm_explanations=CLASS_EXPLANATIONS,
     )
 
 

@@ -40,6 +40,11 @@ class SettingsForm(FlaskForm):
         validators=[InputRequired(), NumberRange(min=1, max=10)],
         description=_l("A member gets at most this many promotions and surveys a day."),
     )
+    rfm_window_days = IntegerField(
+        _l("Customer classes look back (days)"),
+        validators=[InputRequired(), NumberRange(min=30, max=1095)],
+        description=_l("Recency, frequency and spend are scored over this many days of purchases. Usually 365."),
+    )
     complaint_alerts = BooleanField(
         _l("Text me when a customer complains"),
         description=_l(

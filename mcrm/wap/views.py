@@ -1,10 +1,13 @@
-"""WAP pages for staff at the counter: members, points, and the feedback inbox."""
+"""WAP pages for staff at the counter: members, points, the feedback inbox and today's figures."""
 
 from flask import Blueprint, flash, g, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
 
+from mcrm.analytics.periods import Period
+from mcrm.analytics.rfm_classes import CLASS_LABELS
+from mcrm.analytics.summary import summarize
 from mcrm.auth.decorators import shop_user_required
 from mcrm.auth.forms import LoginForm, PasswordChangeForm
 from mcrm.auth.throttle import throttled_login
@@ -59,6 +62,18 @@ def wap_home_for(user) -> str:
 @shop_user_required
 def home():
     return render_template("wap/home.html", tenant=g.tenant, form=FindForm())
+
+
+@bp.route("/today")
+@shop_user_required
+def today():
+    now = utcnow()
+    return render_template(
+        "wap/today.html",
+        summary=summarize(g.tenant, Period.today(g.tenant.timezone, now), now),
+        kinds=KIND_LABELS,
+        classes=CLASS_LABELS,
+    )
 
 
 @bp.route("/find")

@@ -264,6 +264,7 @@ def test_the_owner_turns_complaint_alerts_off_and_on(app, client, shop_a):
         "quiet_end": "08:00",
         "opt_out_line": "",
         "marketing_daily_cap": "1",
+        "rfm_window_days": "365",
     }
     log_in(client, "owner-a@example.com")
     page = client.get("/settings/").text

@@ -18,6 +18,7 @@ FORM = {
     "quiet_end": "09:30",
     "opt_out_line": "",
     "marketing_daily_cap": "1",
+    "rfm_window_days": "365",
 }
 
 
@@ -70,3 +71,13 @@ def test_the_daily_cap_stays_between_1_and_10(client, shop_a):
     page = client.post("/settings/", data={**FORM, "marketing_daily_cap": "11"})
     assert page.status_code == 200 and "Number must be between 1 and 10." in page.get_data(as_text=True)
     assert _tenant(shop_a.tenant.id).marketing_daily_cap == 1
+
+
+def test_owner_sets_the_rfm_window_within_bounds(client, shop_a):
+    log_in(client, "owner-a@example.com")
+    form = {**FORM, "locale": "en"}
+    assert client.post("/settings/", data={**form, "rfm_window_days": "90"}).status_code == 302
+    assert _tenant(shop_a.tenant.id).rfm_window_days == 90
+    page = client.post("/settings/", data={**form, "rfm_window_days": "7"})
+    assert page.status_code == 200 and "Number must be between 30 and 1095." in page.get_data(as_text=True)
+    assert _tenant(shop_a.tenant.id).rfm_window_days == 90

@@ -1,0 +1,211 @@
+"""The dashboard's figures: each is one aggregate query over indexed columns, never a loop over rows.
+
+Definitions (the issue leaves them to us):
+
+- A purchase counts when it is not reversed and `occurred_at` falls in the period.
+- Visits are such purchases (one purchase, one visit, as `Member.visit_count` counts them); visitors are
+  the distinct members behind them.
+- Returning members made a counted purchase in the period and joined before the period started.
+- Message outcomes are of outbound messages *created* in the period (queued by the shop, whatever happened
+  next), because failed, expired and suppressed messages never get a `sent_at`: counting by `sent_at`
+  would hide exactly the failures the owner needs to see.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from decimal import Decimal
+
+from sqlalchemy import case, func, select
+
+from mcrm.analytics.periods import Period
+from mcrm.db import db
+from mcrm.feedback.models import Feedback, FeedbackKind, FeedbackStatus
+from mcrm.members.models import Member, Source
+from mcrm.messaging.models import Direction, Message, MessageStatus
+from mcrm.points.models import Purchase
+from tenants.models import Tenant
+
+LIST_LENGTH = 10
+# Stop requests wait in the inbox too, but they ask for a consent decision, not an answer.
+WAITING_KINDS = (FeedbackKind.COMPLAINT, FeedbackKind.SUGGESTION, FeedbackKind.FEEDBACK)
+FAILED_STATES = (MessageStatus.FAILED, MessageStatus.UNDELIVERED, MessageStatus.EXPIRED)
+PENDING_STATES = (MessageStatus.QUEUED, MessageStatus.DEFERRED, MessageStatus.SENDING)
+
+
+@dataclass(frozen=True)
+class NewMembers:
+    total: int
+    by_source: dict[Source, int]
+
+
+@dataclass(frozen=True)
+class Visits:
+    visits: int
+    visitors: int
+    revenue: Decimal
+
+
+@dataclass(frozen=True)
+class MemberFigure:
+    """One line of a ranking: the member and what they did (in the period, or in their lifetime)."""
+
+    member_id: int
+    name: str
+    phone: str
+    spent: Decimal
+    visits: int
+
+
+@dataclass(frozen=True)
+class WaitingFeedback:
+    feedback_id: int
+    kind: FeedbackKind
+    phone: str
+    member_id: int | None
+    text: str
+    waited: dt.timedelta
+
+
+@dataclass(frozen=True)
+class MessageOutcomes:
+    written: int  # every outbound message created in the period
+    sent: int  # reached the SMSC (delivered or not)
+    delivered: int
+    failed: int  # refused, not delivered, or expired
+    pending: int  # still queued, deferred or being sent
+    suppressed: int  # opted out or over the daily cap: never sent, credit given back
+
+
+def new_members(tenant: Tenant, period: Period) -> NewMembers:
+    query = (
+        select(Member.source, func.count())
+        .where(Member.tenant_id == tenant.id, Member.joined_at >= period.start, Member.joined_at < period.end)
+        .group_by(Member.source)
+    )
+    by_source = {source: count for source, count in db.execute(query)}
+    return NewMembers(total=sum(by_source.values()), by_source=by_source)
+
+
+def returning_members(tenant: Tenant, period: Period) -> int:
+    query = (
+        select(func.count(func.distinct(Purchase.member_id)))
+        .join(Member, Member.id == Purchase.member_id)
+        .where(*_counted_purchases(tenant, period), Member.joined_at < period.start)
+    )
+    return db.scalar(query)
+
+
+def visits(tenant: Tenant, period: Period) -> Visits:
+    query = select(
+        func.count(),
+        func.count(func.distinct(Purchase.member_id)),
+        func.coalesce(func.sum(Purchase.amount), 0),
+    ).where(*_counted_purchases(tenant, period))
+    count, visitors, revenue = db.execute(query).one()
+    return Visits(visits=count, visitors=visitors, revenue=Decimal(revenue))
+
+
+def top_spenders(tenant: Tenant, period: Period, limit: int = LIST_LENGTH) -> list[MemberFigure]:
+    return _ranking(tenant, period, by_spending=True, limit=limit)
+
+
+def most_frequent(tenant: Tenant, period: Period, limit: int = LIST_LENGTH) -> list[MemberFigure]:
+    return _ranking(tenant, period, by_spending=False, limit=limit)
+
+
+def most_valuable(tenant: Tenant, limit: int = LIST_LENGTH) -> list[MemberFigure]:
+    """The best customers of all time, by what they have spent (kept on the member by the points services)."""
+    query = (
+        select(Member.id, Member.name, Member.phone, Member.total_spent, Member.visit_count)
+        .where(Member.tenant_id == tenant.id, Member.total_spent > 0)
+        .order_by(Member.total_spent.desc(), Member.id)
+        .limit(limit)
+    )
+    return [MemberFigure(*row) for row in db.execute(query)]
+
+
+def waiting_feedback(tenant: Tenant, now: dt.datetime, limit: int = LIST_LENGTH) -> list[WaitingFeedback]:
+    """Open complaints, suggestions and feedback, the longest-waiting first."""
+    query = (
+        select(Feedback.id, Feedback.kind, Feedback.phone, Feedback.member_id, Feedback.text, Feedback.created_at)
+        .where(*_waiting(tenant))
+        .order_by(Feedback.created_at, Feedback.id)
+        .limit(limit)
+    )
+    return [
+        WaitingFeedback(feedback_id, kind, phone, member_id, text, now - created_at)
+        for feedback_id, kind, phone, member_id, text, created_at in db.execute(query)
+    ]
+
+
+def waiting_count(tenant: Tenant) -> int:
+    return db.scalar(select(func.count()).select_from(Feedback).where(*_waiting(tenant)))
+
+
+def message_outcomes(tenant: Tenant, period: Period) -> MessageOutcomes:
+    def count(condition):
+        return func.count(case((condition, 1)))
+
+    query = select(
+        func.count(),
+        count(Message.sent_at.is_not(None)),
+        count(Message.status == MessageStatus.DELIVERED),
+        count(Message.status.in_(FAILED_STATES)),
+        count(Message.status.in_(PENDING_STATES)),
+        count(Message.status == MessageStatus.SUPPRESSED),
+    ).where(
+        Message.tenant_id == tenant.id,
+        Message.direction == Direction.OUT,
+        Message.created_at >= period.start,
+        Message.created_at < period.end,
+    )
+    return MessageOutcomes(*db.execute(query).one())
+
+
+def credit_left(tenant: Tenant) -> int:
+    # Read afresh: the gateway spends credit from another process while the page is open.
+    return db.scalar(select(Tenant.sms_credit).where(Tenant.id == tenant.id))
+
+
+def _counted_purchases(tenant: Tenant, period: Period) -> tuple:
+    return (
+        Purchase.tenant_id == tenant.id,
+        Purchase.occurred_at >= period.start,
+        Purchase.occurred_at < period.end,
+        Purchase.reversed_at.is_(None),
+    )
+
+
+def _ranking(tenant: Tenant, period: Period, *, by_spending: bool, limit: int) -> list[MemberFigure]:
+    # Rank over purchases alone, then join only the few winners to their names.
+    spent, count = func.sum(Purchase.amount), func.count()
+    ranked = (
+        select(Purchase.member_id, spent.label("spent"), count.label("visits"))
+        .where(*_counted_purchases(tenant, period))
+        .group_by(Purchase.member_id)
+        .order_by(*_ranking_order(spent, count, Purchase.member_id, by_spending))
+        .limit(limit)
+        .subquery()
+    )
+    query = (
+        select(Member.id, Member.name, Member.phone, ranked.c.spent, ranked.c.visits)
+        .join(ranked, ranked.c.member_id == Member.id)
+        # A subquery's order does not survive the join: the outer query orders the winners again.
+        .order_by(*_ranking_order(ranked.c.spent, ranked.c.visits, ranked.c.member_id, by_spending))
+    )
+    return [MemberFigure(*row) for row in db.execute(query)]
+
+
+def _ranking_order(spent, visits, member_id, by_spending: bool) -> tuple:
+    first, second = (spent, visits) if by_spending else (visits, spent)
+    return first.desc(), second.desc(), member_id
+
+
+def _waiting(tenant: Tenant) -> tuple:
+    return (
+        Feedback.tenant_id == tenant.id,
+        Feedback.status == FeedbackStatus.OPEN,
+        Feedback.kind.in_(WAITING_KINDS),
+    )

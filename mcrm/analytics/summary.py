@@ -1,0 +1,55 @@
+"""Every figure the dashboard and the counter page show, for one period, gathered in one place."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+from mcrm.analytics import figures
+from mcrm.analytics.models import MemberScore
+from mcrm.analytics.periods import Period
+from mcrm.analytics.rfm import needs_care
+from mcrm.members.models import Member
+from tenants.models import Tenant
+
+
+@dataclass(frozen=True)
+class Summary:
+    period: Period
+    new_members: figures.NewMembers
+    returning: int
+    visits: figures.Visits
+    # The same figures for the period before, to say "vs last week".
+    previous_new_members: figures.NewMembers
+    previous_returning: int
+    previous_visits: figures.Visits
+    top_spenders: list[figures.MemberFigure]
+    most_frequent: list[figures.MemberFigure]
+    most_valuable: list[figures.MemberFigure]
+    # From last night's RFM scores, so it does not follow the period.
+    needs_care: list[tuple[Member, MemberScore]]
+    waiting: list[figures.WaitingFeedback]
+    waiting_count: int
+    messages: figures.MessageOutcomes
+    credit_left: int
+
+
+def summarize(tenant: Tenant, period: Period, now: dt.datetime) -> Summary:
+    previous = period.previous()
+    return Summary(
+        period=period,
+        new_members=figures.new_members(tenant, period),
+        returning=figures.returning_members(tenant, period),
+        visits=figures.visits(tenant, period),
+        previous_new_members=figures.new_members(tenant, previous),
+        previous_returning=figures.returning_members(tenant, previous),
+        previous_visits=figures.visits(tenant, previous),
+        top_spenders=figures.top_spenders(tenant, period),
+        most_frequent=figures.most_frequent(tenant, period),
+        most_valuable=figures.most_valuable(tenant),
+        needs_care=needs_care(tenant, figures.LIST_LENGTH),
+        waiting=figures.waiting_feedback(tenant, now),
+        waiting_count=figures.waiting_count(tenant),
+        messages=figures.message_outcomes(tenant, period),
+        credit_left=figures.credit_left(tenant),
+    )
