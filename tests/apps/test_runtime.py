@@ -5,7 +5,6 @@ from __future__ import annotations
 import datetime as dt
 import itertools
 
-import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import func, select, update
@@ -28,17 +27,7 @@ from mcrm.keywords.system import Action
 from mcrm.messaging.inbound import answer_inbound, store_inbound
 from mcrm.messaging.models import Direction, Message, MessageKind
 from tenants.isolation import unscoped
-from tenants.models import Tenant
 from tests.keywords.test_router import PHONE, member, text
-
-
-@pytest.fixture
-def shop(ctx, shop_a):
-    with unscoped():
-        tenant = db.get(Tenant, shop_a.tenant.id)
-        tenant.welcome_bonus = 50
-        db.commit()
-        return tenant
 
 
 def make_app(shop, keyword, kind, name="App", questions=(), rows=(), **texts) -> int:
