@@ -1,5 +1,7 @@
 """`make bench`: run every benchmark module and print each figure beside its target.
 
+`python -m bench dashboard member_list` runs only the benchmarks named (bench/bench_dashboard.py, …).
+
 A benchmark module is `bench/bench_<name>.py` with `run() -> list[Figure]`. Results are printed,
 not asserted: record them in bench/RESULTS.md with the machine and the date.
 """
@@ -29,6 +31,11 @@ class Figure:
 
 def main() -> int:
     modules = sorted(m.name for m in pkgutil.iter_modules([str(Path(__file__).parent)]) if m.name.startswith("bench_"))
+    if chosen := {f"bench_{name.removeprefix('bench_')}" for name in sys.argv[1:]}:
+        if unknown := chosen - set(modules):
+            print(f"No such benchmark: {', '.join(sorted(unknown))}")
+            return 2
+        modules = sorted(chosen)
     print(f"M-CRM benchmarks on {platform.node()} ({platform.machine()}, Python {platform.python_version()})")
     if not modules:
         print("No benchmarks yet: add bench/bench_<name>.py with run() -> list[Figure].")

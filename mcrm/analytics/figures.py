@@ -92,7 +92,7 @@ def returning_members(tenant: Tenant, period: Period) -> int:
     query = (
         select(func.count(func.distinct(Purchase.member_id)))
         .join(Member, Member.id == Purchase.member_id)
-        .where(*_counted_purchases(tenant, period), Member.joined_at < period.start)
+        .where(*counted_purchases(tenant, period), Member.joined_at < period.start)
     )
     return db.scalar(query)
 
@@ -102,7 +102,7 @@ def visits(tenant: Tenant, period: Period) -> Visits:
         func.count(),
         func.count(func.distinct(Purchase.member_id)),
         func.coalesce(func.sum(Purchase.amount), 0),
-    ).where(*_counted_purchases(tenant, period))
+    ).where(*counted_purchases(tenant, period))
     count, visitors, revenue = db.execute(query).one()
     return Visits(visits=count, visitors=visitors, revenue=Decimal(revenue))
 
@@ -169,7 +169,7 @@ def credit_left(tenant: Tenant) -> int:
     return db.scalar(select(Tenant.sms_credit).where(Tenant.id == tenant.id))
 
 
-def _counted_purchases(tenant: Tenant, period: Period) -> tuple:
+def counted_purchases(tenant: Tenant, period: Period) -> tuple:
     return (
         Purchase.tenant_id == tenant.id,
         Purchase.occurred_at >= period.start,
@@ -183,7 +183,7 @@ def _ranking(tenant: Tenant, period: Period, *, by_spending: bool, limit: int) -
     spent, count = func.sum(Purchase.amount), func.count()
     ranked = (
         select(Purchase.member_id, spent.label("spent"), count.label("visits"))
-        .where(*_counted_purchases(tenant, period))
+        .where(*counted_purchases(tenant, period))
         .group_by(Purchase.member_id)
         .order_by(*_ranking_order(spent, count, Purchase.member_id, by_spending))
         .limit(limit)

@@ -159,11 +159,22 @@ def members_in_class(tenant: Tenant, rfm_class: RfmClass) -> Select:
 
 def needs_care(tenant: Tenant, limit: int = 10) -> list[tuple[Member, MemberScore]]:
     """Valuable members slipping away (can't lose, at risk), biggest spenders first."""
+    # Pick the winners among the scores alone, then join only those to their members (not tens of thousands).
+    chosen = (
+        select(MemberScore.member_id)
+        .where(MemberScore.tenant_id == tenant.id, MemberScore.rfm_class.in_(CARE_CLASSES))
+        .order_by(MemberScore.monetary.desc(), MemberScore.member_id)
+        .limit(limit)
+    )
     query = (
         select(Member, MemberScore)
         .join(MemberScore, MemberScore.member_id == Member.id)
-        .where(MemberScore.tenant_id == tenant.id, MemberScore.rfm_class.in_(CARE_CLASSES))
+        .where(MemberScore.member_id.in_(chosen))
         .order_by(MemberScore.monetary.desc(), Member.id)
-        .limit(limit)
     )
     return list(db.execute(query).tuples())
+
+
+def scored_at(tenant: Tenant) -> dt.datetime | None:
+    """When the shop's scores were last computed (None before the first time)."""
+    return db.scalar(select(func.max(MemberScore.computed_at)).where(MemberScore.tenant_id == tenant.id))

@@ -1,16 +1,72 @@
-"""Analytics actions in the portal: refreshing the RFM scores on demand."""
+"""Analytics pages in the portal: the RFM grid, each class's members (and their CSV), refreshing the scores."""
 
 from __future__ import annotations
 
-from flask import Blueprint, flash, g, redirect, url_for
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+from flask import Blueprint, Response, abort, flash, g, redirect, render_template, request, url_for
 from flask_babel import ngettext
 
-from mcrm.analytics.rfm import refresh_scores
-from mcrm.auth.decorators import shop_user_required
+from mcrm.analytics.class_csv import class_members_csv
+from mcrm.analytics.models import RfmClass
+from mcrm.analytics.rfm import class_counts, members_in_class, refresh_scores, scored_at
+from mcrm.analytics.rfm_classes import CLASS_EXPLANATIONS, CLASS_GRID, CLASS_LABELS
+from mcrm.auth.decorators import owner_required, shop_user_required
 from mcrm.auth.views import safe_next
 from mcrm.db import db
 
 bp = Blueprint("analytics", __name__, url_prefix="/analytics")
+PER_PAGE = 50
+
+
+@bp.route("/rfm")
+@shop_user_required
+def rfm_grid():
+    counts = class_counts(g.tenant)
+    return render_template(
+        "analytics/rfm_grid.html",
+        counts=counts,
+        total=sum(counts.values()),
+        grid=CLASS_GRID,
+        labels=CLASS_LABELS,
+        explanations=CLASS_EXPLANATIONS,
+        scored_at=scored_at(g.tenant),
+    )
+
+
+@bp.route("/rfm/<rfm_class>")
+@shop_user_required
+def rfm_class_members(rfm_class: str):
+    chosen = _class_or_404(rfm_class)
+    total = class_counts(g.tenant)[chosen]
+    pages = max(1, -(-total // PER_PAGE))
+    page = min(max(1, request.args.get("page", 1, type=int)), pages)
+    rows = db.execute(members_in_class(g.tenant, chosen).limit(PER_PAGE).offset((page - 1) * PER_PAGE)).tuples()
+    return render_template(
+        "analytics/rfm_class.html",
+        rfm_class=chosen,
+        label=CLASS_LABELS[chosen],
+        explanation=CLASS_EXPLANATIONS[chosen],
+        rows=list(rows),
+        total=total,
+        page=page,
+        pages=pages,
+        scored_at=scored_at(g.tenant),
+    )
+
+
+@bp.route("/rfm/<rfm_class>/export.csv")
+@owner_required
+def export_rfm_class(rfm_class: str):
+    # Owner only, as every member export: a list of phone numbers is what a leaving employee would take.
+    chosen = _class_or_404(rfm_class)
+    today = datetime.now(ZoneInfo(g.tenant.timezone)).strftime("%Y%m%d")
+    return Response(
+        class_members_csv(g.tenant, chosen),
+        mimetype="text/csv",
+        headers={"Content-Disposition": f"attachment; filename=members-{chosen.value}-{g.tenant.slug}-{today}.csv"},
+    )
 
 
 @bp.post("/rfm/refresh")
@@ -20,3 +76,10 @@ def refresh_rfm():
     db.commit()
     flash(ngettext("%(num)d member scored.", "%(num)d members scored.", scored), "success")
     return redirect(safe_next(url_for("members.index")))
+
+
+def _class_or_404(name: str) -> RfmClass:
+    try:
+        return RfmClass(name)
+    except ValueError:
+        abort(404)

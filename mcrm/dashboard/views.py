@@ -2,6 +2,8 @@
 
 from flask import Blueprint, g, render_template, request
 
+from mcrm.analytics.charts import dashboard_charts
+from mcrm.analytics.rfm import class_counts
 from mcrm.analytics.rfm_classes import CLASS_LABELS
 from mcrm.analytics.summary import summarize
 from mcrm.auth.decorators import shop_user_required
@@ -20,13 +22,15 @@ bp = Blueprint("dashboard", __name__)
 def index():
     tenant, now = g.tenant, utcnow()
     period, period_error = period_from_args(request.args, tenant.timezone, now)
+    summary = summarize(tenant, period, now)
     return render_template(
         "dashboard/index.html",
         tenant=tenant,
         sms_number=sms_number(tenant),
         plan=PLAN_TERMS[tenant.plan],
         active_users=sum(1 for u in tenant.users if u.active),
-        summary=summarize(tenant, period, now),
+        summary=summary,
+        charts=dashboard_charts(tenant, period, class_counts(tenant), summary.messages),
         period_error=period_error,
         period_labels=PERIOD_LABELS,
         previous_label=previous_label(period),

@@ -63,6 +63,8 @@ class Member(TenantScoped, Base):
         # The cashier's "last four digits" search.
         Index("ix_members_tenant_phone_tail", "tenant_id", "phone_tail"),
         Index("ix_members_tenant_joined", "tenant_id", "joined_at"),
+        # The dashboard's best customers of all time.
+        Index("ix_members_tenant_spent", "tenant_id", "total_spent"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -6,6 +6,7 @@ from flask_login import current_user
 from sqlalchemy import select
 
 from mcrm.analytics.periods import Period
+from mcrm.analytics.rfm import class_counts
 from mcrm.analytics.rfm_classes import CLASS_LABELS
 from mcrm.analytics.summary import summarize
 from mcrm.auth.decorators import shop_user_required
@@ -73,6 +74,7 @@ def today():
         summary=summarize(g.tenant, Period.today(g.tenant.timezone, now), now),
         kinds=KIND_LABELS,
         classes=CLASS_LABELS,
+        class_counts=class_counts(g.tenant),
     )
 
 
