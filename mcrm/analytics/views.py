@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
-from flask import Blueprint, Response, abort, flash, g, redirect, render_template, request, url_for
+from flask import Blueprint, Response, abort, flash, g, redirect, render_template, url_for
 from flask_babel import ngettext
 
 from mcrm.analytics.class_csv import class_members_csv
@@ -15,9 +15,9 @@ from mcrm.analytics.rfm_classes import CLASS_EXPLANATIONS, CLASS_GRID, CLASS_LAB
 from mcrm.auth.decorators import owner_required, shop_user_required
 from mcrm.auth.views import safe_next
 from mcrm.db import db
+from mcrm.pagination import page_choice
 
 bp = Blueprint("analytics", __name__, url_prefix="/analytics")
-PER_PAGE = 50
 
 
 @bp.route("/rfm")
@@ -40,9 +40,9 @@ def rfm_grid():
 def rfm_class_members(rfm_class: str):
     chosen = _class_or_404(rfm_class)
     total = class_counts(g.tenant)[chosen]
-    pages = max(1, -(-total // PER_PAGE))
-    page = min(max(1, request.args.get("page", 1, type=int)), pages)
-    rows = db.execute(members_in_class(g.tenant, chosen).limit(PER_PAGE).offset((page - 1) * PER_PAGE)).tuples()
+    paging = page_choice(total)
+    page, pages = paging.page, paging.pages
+    rows = db.execute(paging.of(members_in_class(g.tenant, chosen))).tuples()
     return render_template(
         "analytics/rfm_class.html",
         rfm_class=chosen,

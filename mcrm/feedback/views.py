@@ -29,11 +29,11 @@ from mcrm.feedback.services import (
 from mcrm.messaging.counter import cost
 from mcrm.messaging.labels import MESSAGE_STATUS_LABELS, SUPPRESS_REASON_LABELS
 from mcrm.messaging.models import Message, MessageKind
+from mcrm.pagination import page_choice
 from tenants.isolation import get_or_404
 from tenants.models import User
 
 bp = Blueprint("feedback", __name__, url_prefix="/inbox")
-PER_PAGE = 50
 TABS = ("open", "answered", "closed", "all")
 KIND_VALUES = frozenset(k.value for k in FeedbackKind)
 
@@ -60,9 +60,9 @@ def index():
     kind = FeedbackKind(kind_arg) if kind_arg in KIND_VALUES else None
     query = inbox_query(tenant, status=None if tab == "all" else FeedbackStatus(tab), kind=kind)
     total = db.scalar(select(func.count()).select_from(query.order_by(None).subquery()))
-    pages = max(1, -(-total // PER_PAGE))
-    page = min(max(1, request.args.get("page", 1, type=int)), pages)
-    items = db.scalars(query.limit(PER_PAGE).offset((page - 1) * PER_PAGE)).all()
+    chosen = page_choice(total)
+    page, pages = chosen.page, chosen.pages
+    items = db.scalars(chosen.of(query)).all()
     counts = status_counts(tenant, kind)
     return render_template(
         "feedback/index.html",

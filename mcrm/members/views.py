@@ -29,13 +29,13 @@ from mcrm.messaging.counter import cost
 from mcrm.messaging.forms import SendSmsForm
 from mcrm.messaging.labels import MESSAGE_STATUS_LABELS, SUPPRESS_REASON_LABELS
 from mcrm.messaging.models import Message, MessageKind
+from mcrm.pagination import page_choice
 from mcrm.points.forms import CHANNEL_LABELS, ENTRY_REASON_LABELS, AdjustForm, PurchaseForm, RedeemForm
 from mcrm.points.models import LedgerEntry, Purchase
 from mcrm.points.views import reward_choices
 from tenants.isolation import get_or_404
 
 bp = Blueprint("members", __name__, url_prefix="/members")
-PER_PAGE = 50
 
 
 def _form_error(form, error: MemberError) -> None:
@@ -52,9 +52,9 @@ def index():
     opted_out = {"opted_out": True, "subscribed": False}.get(status)
     query = member_query(g.tenant, q=form.q.data or "", tag=tag, opted_out=opted_out)
     total = count(query)
-    pages = max(1, -(-total // PER_PAGE))
-    page = min(max(1, request.args.get("page", 1, type=int)), pages)
-    members = db.scalars(query.limit(PER_PAGE).offset((page - 1) * PER_PAGE)).all()
+    chosen = page_choice(total)
+    page, pages = chosen.page, chosen.pages
+    members = db.scalars(chosen.of(query)).all()
     return render_template(
         "members/index.html",
         form=form,

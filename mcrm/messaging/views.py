@@ -23,6 +23,7 @@ from mcrm.messaging.labels import (
 )
 from mcrm.messaging.models import Message, MessageKind, MessageStatus
 from mcrm.messaging.services import NotEnoughCredit, queue_sms
+from mcrm.pagination import page_choice
 from tenants.isolation import get_or_404
 from tenants.models import Tenant
 from tenants.numbers import sms_number
@@ -37,7 +38,6 @@ def _problem_label(error):
     return problem_label(error)
 
 
-PER_PAGE = 50
 CONVERSATION_LENGTH = 100
 # The counter never needs more than the longest message the forms accept (and a little over, to say so).
 MAX_SHAPE_TEXT = 2000
@@ -81,9 +81,9 @@ def index():
     if phone:
         query = query.where(_phone_condition(tenant, phone))
     total = db.scalar(select(func.count()).select_from(query.subquery()))
-    pages = max(1, -(-total // PER_PAGE))
-    page = min(max(1, request.args.get("page", 1, type=int)), pages)
-    messages = db.scalars(query.order_by(Message.id.desc()).limit(PER_PAGE).offset((page - 1) * PER_PAGE)).all()
+    chosen = page_choice(total)
+    page, pages = chosen.page, chosen.pages
+    messages = db.scalars(chosen.of(query.order_by(Message.id.desc()))).all()
     return render_template(
         "messaging/index.html",
         messages=messages,
