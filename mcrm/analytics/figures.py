@@ -17,7 +17,7 @@ import datetime as dt
 from dataclasses import dataclass
 from decimal import Decimal
 
-from sqlalchemy import case, func, select
+from sqlalchemy import case, func, literal, select, union_all
 
 from mcrm.analytics.periods import Period
 from mcrm.db import db
@@ -89,10 +89,12 @@ def new_members(tenant: Tenant, period: Period) -> NewMembers:
 
 
 def returning_members(tenant: Tenant, period: Period) -> int:
-    query = (
-        select(func.count(func.distinct(Purchase.member_id)))
-        .join(Member, Member.id == Purchase.member_id)
-        .where(*counted_purchases(tenant, period), Member.joined_at < period.start)
+    # The period's buyers less those who joined since it began: the second set is small and found by the
+    # members' join-date index, where checking every buyer's join date would read all the shop's members.
+    joined_since = select(Member.id).where(Member.tenant_id == tenant.id, Member.joined_at >= period.start)
+    newcomer = case((Purchase.member_id.in_(joined_since), Purchase.member_id))
+    query = select(func.count(func.distinct(Purchase.member_id)) - func.count(func.distinct(newcomer))).where(
+        *counted_purchases(tenant, period)
     )
     return db.scalar(query)
 
@@ -108,11 +110,46 @@ def visits(tenant: Tenant, period: Period) -> Visits:
 
 
 def top_spenders(tenant: Tenant, period: Period, limit: int = LIST_LENGTH) -> list[MemberFigure]:
-    return _ranking(tenant, period, by_spending=True, limit=limit)
+    return rankings(tenant, period, limit)[0]
 
 
 def most_frequent(tenant: Tenant, period: Period, limit: int = LIST_LENGTH) -> list[MemberFigure]:
-    return _ranking(tenant, period, by_spending=False, limit=limit)
+    return rankings(tenant, period, limit)[1]
+
+
+def rankings(tenant: Tenant, period: Period, limit: int = LIST_LENGTH) -> tuple[list[MemberFigure], list[MemberFigure]]:
+    """(top spenders, most frequent) of the period from one pass over its purchases: each member's total
+    and count are summed once (a CTE both lists read), each list keeps its first `limit`, and only those
+    members are then looked up by name."""
+    spent, count = func.sum(Purchase.amount), func.count()
+    per_member = (
+        select(Purchase.member_id, spent.label("spent"), count.label("visits"))
+        .where(*counted_purchases(tenant, period))
+        .group_by(Purchase.member_id)
+        .cte("per_member")
+    )
+    columns = (per_member.c.member_id, per_member.c.spent, per_member.c.visits)
+    lists = [
+        select(*columns, literal(by_spending).label("by_spending"))
+        .order_by(*_ranking_order(per_member.c.spent, per_member.c.visits, per_member.c.member_id, by_spending))
+        .limit(limit)
+        .subquery()
+        for by_spending in (True, False)
+    ]
+    # A subquery's order does not survive the UNION: each list is sorted again here, by the same keys.
+    winners = db.execute(union_all(*(select(ranked) for ranked in lists))).all()
+    people = db.execute(
+        select(Member.id, Member.name, Member.phone).where(Member.id.in_({w.member_id for w in winners}))
+    )
+    names = {member_id: (name, phone) for member_id, name, phone in people}
+    spending = [w for w in winners if w.by_spending]
+    frequent = [w for w in winners if not w.by_spending]
+    spending.sort(key=lambda w: (-w.spent, -w.visits, w.member_id))
+    frequent.sort(key=lambda w: (-w.visits, -w.spent, w.member_id))
+    return (
+        [MemberFigure(w.member_id, *names[w.member_id], w.spent, w.visits) for w in spending],
+        [MemberFigure(w.member_id, *names[w.member_id], w.spent, w.visits) for w in frequent],
+    )
 
 
 def most_valuable(tenant: Tenant, limit: int = LIST_LENGTH) -> list[MemberFigure]:
@@ -176,26 +213,6 @@ def counted_purchases(tenant: Tenant, period: Period) -> tuple:
         Purchase.occurred_at < period.end,
         Purchase.reversed_at.is_(None),
     )
-
-
-def _ranking(tenant: Tenant, period: Period, *, by_spending: bool, limit: int) -> list[MemberFigure]:
-    # Rank over purchases alone, then join only the few winners to their names.
-    spent, count = func.sum(Purchase.amount), func.count()
-    ranked = (
-        select(Purchase.member_id, spent.label("spent"), count.label("visits"))
-        .where(*counted_purchases(tenant, period))
-        .group_by(Purchase.member_id)
-        .order_by(*_ranking_order(spent, count, Purchase.member_id, by_spending))
-        .limit(limit)
-        .subquery()
-    )
-    query = (
-        select(Member.id, Member.name, Member.phone, ranked.c.spent, ranked.c.visits)
-        .join(ranked, ranked.c.member_id == Member.id)
-        # A subquery's order does not survive the join: the outer query orders the winners again.
-        .order_by(*_ranking_order(ranked.c.spent, ranked.c.visits, ranked.c.member_id, by_spending))
-    )
-    return [MemberFigure(*row) for row in db.execute(query)]
 
 
 def _ranking_order(spent, visits, member_id, by_spending: bool) -> tuple:

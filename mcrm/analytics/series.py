@@ -52,18 +52,23 @@ def visits_per_day(tenant: Tenant, period: Period) -> list[tuple[dt.date, int]]:
 
 
 def revenue_per_week(tenant: Tenant, last_day: dt.date, weeks: int = REVENUE_WEEKS) -> list[tuple[dt.date, Decimal]]:
-    """Revenue of counted purchases in the `weeks` weeks up to the one holding `last_day`, keyed by Monday."""
+    """Revenue of counted purchases in the `weeks` weeks up to the one holding `last_day`, keyed by Monday.
+
+    Each week is its own range sum in one statement: the bounds are the shop's local midnights (worked out
+    here, exact across a daylight-saving change), so the database reads each week's purchases by index
+    instead of converting every row's time to the shop's zone to bucket it."""
     last_monday = last_day - dt.timedelta(days=last_day.weekday())
-    span = Period.between(tenant.timezone, last_monday - dt.timedelta(weeks=weeks - 1), last_monday + dt.timedelta(6))
-    monday = _local_monday(Purchase.occurred_at, span)
-    # Rounded in SQL: SQLite sums amounts as floats.
-    query = (
-        select(monday, func.round(func.sum(Purchase.amount), 2))
-        .where(*counted_purchases(tenant, span))
-        .group_by(monday)
-    )
-    totals = {_as_date(d): Decimal(str(total)) for d, total in db.execute(query)}
-    return [(m, totals.get(m, Decimal("0.00"))) for m in (span.first_day + dt.timedelta(weeks=w) for w in range(weeks))]
+    mondays = [last_monday - dt.timedelta(weeks=weeks - 1 - w) for w in range(weeks)]
+    sums = [
+        # Rounded in SQL: SQLite sums amounts as floats.
+        select(func.round(func.sum(Purchase.amount), 2))
+        .where(*counted_purchases(tenant, Period.between(tenant.timezone, monday, monday + dt.timedelta(days=6))))
+        .scalar_subquery()
+        for monday in mondays
+    ]
+    totals = db.execute(select(*sums)).one()
+    cent = Decimal("0.01")
+    return [(monday, Decimal(str(total or 0)).quantize(cent)) for monday, total in zip(mondays, totals, strict=True)]
 
 
 def _local_date(moment: ColumnElement, period: Period) -> ColumnElement:
@@ -71,14 +76,6 @@ def _local_date(moment: ColumnElement, period: Period) -> ColumnElement:
     if db.get_bind().dialect.name == "postgresql":
         return cast(func.timezone(period.zone, moment), Date)
     return func.date(moment, _sqlite_shift(period))
-
-
-def _local_monday(moment: ColumnElement, period: Period) -> ColumnElement:
-    """The Monday of the shop-calendar week of `moment`."""
-    if db.get_bind().dialect.name == "postgresql":
-        return cast(func.date_trunc("week", func.timezone(period.zone, moment)), Date)
-    # 'weekday 0' moves forward to Sunday (or stays on it); six days back is that week's Monday.
-    return func.date(moment, _sqlite_shift(period), "weekday 0", "-6 days")
 
 
 def _sqlite_shift(period: Period) -> str:

@@ -36,6 +36,7 @@ class Summary:
 
 def summarize(tenant: Tenant, period: Period, now: dt.datetime) -> Summary:
     previous = period.previous()
+    top_spenders, most_frequent = figures.rankings(tenant, period)
     return Summary(
         period=period,
         new_members=figures.new_members(tenant, period),
@@ -44,8 +45,8 @@ def summarize(tenant: Tenant, period: Period, now: dt.datetime) -> Summary:
         previous_new_members=figures.new_members(tenant, previous),
         previous_returning=figures.returning_members(tenant, previous),
         previous_visits=figures.visits(tenant, previous),
-        top_spenders=figures.top_spenders(tenant, period),
-        most_frequent=figures.most_frequent(tenant, period),
+        top_spenders=top_spenders,
+        most_frequent=most_frequent,
         most_valuable=figures.most_valuable(tenant),
         needs_care=needs_care(tenant, figures.LIST_LENGTH),
         waiting=figures.waiting_feedback(tenant, now),
