@@ -89,24 +89,28 @@ def new_members(tenant: Tenant, period: Period) -> NewMembers:
 
 
 def returning_members(tenant: Tenant, period: Period) -> int:
-    # The period's buyers less those who joined since it began: the second set is small and found by the
-    # members' join-date index, where checking every buyer's join date would read all the shop's members.
-    joined_since = select(Member.id).where(Member.tenant_id == tenant.id, Member.joined_at >= period.start)
-    newcomer = case((Purchase.member_id.in_(joined_since), Purchase.member_id))
-    query = select(func.count(func.distinct(Purchase.member_id)) - func.count(func.distinct(newcomer))).where(
-        *counted_purchases(tenant, period)
-    )
-    return db.scalar(query)
+    return visits_and_returning(tenant, period)[1]
 
 
 def visits(tenant: Tenant, period: Period) -> Visits:
+    return visits_and_returning(tenant, period)[0]
+
+
+def visits_and_returning(tenant: Tenant, period: Period) -> tuple[Visits, int]:
+    """The period's visits, visitors and revenue, and how many visitors came back, in one pass over its
+    purchases. Returning = the visitors less those who joined since the period began: that second set is
+    small and found by the members' join-date index, where checking every visitor's join date would read
+    all the shop's members."""
+    joined_since = select(Member.id).where(Member.tenant_id == tenant.id, Member.joined_at >= period.start)
+    newcomer = case((Purchase.member_id.in_(joined_since), Purchase.member_id))
     query = select(
         func.count(),
         func.count(func.distinct(Purchase.member_id)),
         func.coalesce(func.sum(Purchase.amount), 0),
+        func.count(func.distinct(newcomer)),
     ).where(*counted_purchases(tenant, period))
-    count, visitors, revenue = db.execute(query).one()
-    return Visits(visits=count, visitors=visitors, revenue=Decimal(revenue))
+    count, visitors, revenue, newcomers = db.execute(query).one()
+    return Visits(visits=count, visitors=visitors, revenue=Decimal(revenue)), visitors - newcomers
 
 
 def top_spenders(tenant: Tenant, period: Period, limit: int = LIST_LENGTH) -> list[MemberFigure]:

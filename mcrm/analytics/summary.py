@@ -37,14 +37,16 @@ class Summary:
 def summarize(tenant: Tenant, period: Period, now: dt.datetime) -> Summary:
     previous = period.previous()
     top_spenders, most_frequent = figures.rankings(tenant, period)
+    visits, returning = figures.visits_and_returning(tenant, period)
+    previous_visits, previous_returning = figures.visits_and_returning(tenant, previous)
     return Summary(
         period=period,
         new_members=figures.new_members(tenant, period),
-        returning=figures.returning_members(tenant, period),
-        visits=figures.visits(tenant, period),
+        returning=returning,
+        visits=visits,
         previous_new_members=figures.new_members(tenant, previous),
-        previous_returning=figures.returning_members(tenant, previous),
-        previous_visits=figures.visits(tenant, previous),
+        previous_returning=previous_returning,
+        previous_visits=previous_visits,
         top_spenders=top_spenders,
         most_frequent=most_frequent,
         most_valuable=figures.most_valuable(tenant),
