@@ -50,6 +50,8 @@ def create_app(overrides: dict | None = None) -> Flask:
     from mcrm.members.views import bp as members_bp
     from mcrm.messaging.views import bp as messaging_bp
     from mcrm.points.views import bp as points_bp
+    from mcrm.promotions.views import bp as promotions_bp
+    from mcrm.segments.views import bp as segments_bp
     from mcrm.settings.views import bp as settings_bp
     from mcrm.staff.views import bp as staff_bp
     from mcrm.wap.views import bp as wap_bp
@@ -61,6 +63,8 @@ def create_app(overrides: dict | None = None) -> Flask:
         member_io_bp,
         analytics_bp,
         messaging_bp,
+        segments_bp,
+        promotions_bp,
         feedback_bp,
         points_bp,
         apps_bp,

@@ -2,7 +2,7 @@
 
 from mcrm.analytics.models import MemberScore
 from mcrm.api.models import ApiToken
-from mcrm.apps.models import AppSubscriber, Conversation, FormQuestion, FormSubmission, KeywordApp, LookupRow
+from mcrm.apps.models import AppSubscriber, AppUse, Conversation, FormQuestion, FormSubmission, KeywordApp, LookupRow
 from mcrm.credits.models import CreditEntry
 from mcrm.feedback.models import Feedback, FeedbackAnswer
 from mcrm.heartbeats import ProcessHeartbeat
@@ -11,13 +11,17 @@ from mcrm.members.imports import ImportJob
 from mcrm.members.models import Member, Tag
 from mcrm.messaging.models import Message
 from mcrm.points.models import LedgerEntry, Purchase, Reward
+from mcrm.promotions.models import Coupon, Promotion, PromotionHoldout, PromotionRun
+from mcrm.segments.models import Segment
 from sms_gateway.models import InboundPart, SmscSubmit, UnroutedMessage
 from tenants.models import Tenant, User
 
 __all__ = [
     "ApiToken",
     "AppSubscriber",
+    "AppUse",
     "Conversation",
+    "Coupon",
     "CreditEntry",
     "Feedback",
     "FeedbackAnswer",
@@ -34,9 +38,13 @@ __all__ = [
     "Message",
     "PendingBroadcast",
     "ProcessHeartbeat",
+    "Promotion",
+    "PromotionHoldout",
+    "PromotionRun",
     "Purchase",
     "ReplyText",
     "Reward",
+    "Segment",
     "SmscSubmit",
     "Tag",
     "Tenant",

@@ -75,6 +75,17 @@ class AppSubscriber(TenantScoped, Base):
     left_at: Mapped[dt.datetime | None]
 
 
+class AppUse(TenantScoped, Base):
+    """That a member used an app, and when last: a targeting condition ("used the app JG")."""
+
+    __tablename__ = "app_uses"
+
+    app_id: Mapped[int] = mapped_column(ForeignKey("keyword_apps.id", ondelete="CASCADE"), primary_key=True)
+    member_id: Mapped[int] = mapped_column(ForeignKey("members.id", ondelete="CASCADE"), primary_key=True, index=True)
+    first_used_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    last_used_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+
+
 class LookupRow(TenantScoped, Base):
     __tablename__ = "app_lookup_rows"
     __table_args__ = (UniqueConstraint("app_id", "key"),)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import enum
 
-from sqlalchemy import Index, String, Text, UniqueConstraint, text
+from sqlalchemy import ForeignKey, Index, String, Text, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from mcrm.db import Base, utcnow
@@ -136,3 +136,7 @@ class Message(TenantScoped, Base):
     sent_at: Mapped[dt.datetime | None] = mapped_column(index=True)  # the admin's send rate reads recent ones
     delivered_at: Mapped[dt.datetime | None]
     handled_at: Mapped[dt.datetime | None]  # inbound: when the router answered it
+    # The promotion run that wrote it (its progress and results read these rows).
+    promotion_run_id: Mapped[int | None] = mapped_column(
+        ForeignKey("promotion_runs.id", ondelete="SET NULL"), index=True
+    )

@@ -1,0 +1,1 @@
+"""Segments: members chosen by conditions combined in AND/OR groups, compiled to one SQL query."""
