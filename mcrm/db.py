@@ -66,6 +66,16 @@ def _sqlite_pragmas(dbapi_connection, _record):
     cursor.execute("PRAGMA busy_timeout=5000")
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.close()
+    _sqlite_functions(dbapi_connection)
+
+
+def _sqlite_functions(dbapi_connection) -> None:
+    # What PostgreSQL computes with regular expressions (a promotion's SMS encoding and size) is a Python
+    # function on SQLite. Imported here: the module needs the models, which need this one.
+    from mcrm.promotions.sms_sql import SQLITE_FUNCTIONS
+
+    for name, arguments, function in SQLITE_FUNCTIONS:
+        dbapi_connection.create_function(name, arguments, function, deterministic=True)
 
 
 def _sqlite_begin(connection) -> None:

@@ -4,6 +4,7 @@ The routes come from the app's URL map, so a new id-bearing route fails here unt
 how to make an object of shop A for it.
 """
 
+import datetime as dt
 from decimal import Decimal
 
 import pytest
@@ -11,13 +12,15 @@ from sqlalchemy import select
 
 from mcrm.api.services import create_token
 from mcrm.apps.models import AppKind, KeywordApp
-from mcrm.db import Base, db
+from mcrm.db import Base, db, utcnow
 from mcrm.feedback.models import Feedback, FeedbackKind
 from mcrm.members.imports import create_import
 from mcrm.members.models import Member, Source
 from mcrm.members.services import create_member
 from mcrm.points.models import Channel, Purchase, Reward
 from mcrm.points.services import record_purchase
+from mcrm.promotions.models import Coupon, Promotion, PromotionRun, PromotionStatus
+from mcrm.segments.models import Segment
 from tenants.isolation import scoped_to
 from tenants.models import Tenant
 from tests.api.conftest import make_token
@@ -68,6 +71,48 @@ def _keyword_app(shop):
     return app.id
 
 
+EVERYONE = {"match": "all", "groups": []}
+
+
+def _segment(shop):
+    segment = Segment(tenant_id=shop.tenant.id, name="Regulars", definition=EVERYONE)
+    db.add(segment)
+    db.flush()
+    return segment.id
+
+
+def _promotion(shop):
+    """A scheduled promotion: the state in which every route (edit, cancel) could still change it."""
+    soon = utcnow() + dt.timedelta(days=1)
+    promotion = Promotion(
+        tenant_id=shop.tenant.id,
+        name="Weekend",
+        body="Hello {name}",
+        definition=EVERYONE,
+        status=PromotionStatus.SCHEDULED,
+        send_at=soon,
+        next_run_at=soon,
+    )
+    db.add(promotion)
+    db.flush()
+    return promotion
+
+
+def _coupon(shop):
+    promotion = _promotion(shop)
+    run = PromotionRun(tenant_id=shop.tenant.id, promotion_id=promotion.id, due_at=utcnow())
+    db.add(run)
+    db.flush()
+    expires_at = utcnow() + dt.timedelta(days=30)
+    db.add(
+        Coupon(
+            tenant_id=shop.tenant.id, run_id=run.id, member_id=_member(shop).id, code="KPW482931", expires_at=expires_at
+        )
+    )
+    db.flush()
+    return "KPW482931"
+
+
 # URL argument name -> a function making an object of shop A (in shop A's scope) and giving its id.
 OBJECTS = {
     "user_id": lambda shop: shop.staff.id,
@@ -78,6 +123,9 @@ OBJECTS = {
     "app_id": _keyword_app,
     "alias_id": _alias,
     "feedback_id": _feedback,
+    "segment_id": _segment,
+    "promotion_id": lambda shop: _promotion(shop).id,
+    "code": _coupon,
     "token_id": lambda shop: create_token(db.get(Tenant, shop.tenant.id), "Till")[0].id,
     "job_id": lambda shop: (
         create_import(
@@ -106,6 +154,9 @@ INTRUSION = {
     "points_min_amount": "0",
     "welcome_bonus": "0",
     "sms-body": "intruder",
+    "body": "intruder {name}",
+    "definition": '{"match": "all", "groups": []}',
+    "when": "now",
 }
 
 

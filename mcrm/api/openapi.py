@@ -10,6 +10,7 @@ from pydantic.json_schema import models_json_schema
 
 from mcrm.api.schemas import (
     MAX_ID,
+    CouponOut,
     ErrorOut,
     Ledger,
     MemberCreate,
@@ -27,13 +28,21 @@ from mcrm.api.schemas import (
 
 REF = "#/components/schemas/{model}"
 REQUESTS = (MemberCreate, MemberUpdate, PurchaseCreate, RedemptionCreate)
-RESPONSES = (ErrorOut, MemberOut, MemberList, PurchaseOut, RedemptionOut, Ledger, RewardList)
+RESPONSES = (ErrorOut, MemberOut, MemberList, PurchaseOut, RedemptionOut, Ledger, RewardList, CouponOut)
 
 MEMBER_ID = {
     "name": "member_id",
     "in": "path",
     "required": True,
     "schema": {"type": "integer", "minimum": 1, "maximum": MAX_ID},
+}
+
+COUPON_CODE = {
+    "name": "code",
+    "in": "path",
+    "required": True,
+    "description": "As printed in the member's message, e.g. KPW482931; case, spaces and dashes do not matter.",
+    "schema": {"type": "string", "minLength": 1, "maxLength": 40},
 }
 
 
@@ -72,12 +81,14 @@ def _operation(
     body: type[BaseModel] | None = None,
     parameters: list[dict] | None = None,
     member: bool = False,
+    coupon: bool = False,
     description: str | None = None,
 ) -> dict:
     operation: dict[str, Any] = {"operationId": operation_id, "summary": summary, "tags": ["POS"]}
     if description:
         operation["description"] = description
-    parameters = ([MEMBER_ID] if member else []) + (parameters or [])
+    query = parameters or []
+    parameters = ([MEMBER_ID] if member else []) + ([COUPON_CODE] if coupon else []) + query
     if parameters:
         operation["parameters"] = parameters
     errors = {401: _error("No token, or a token that is unknown, revoked, or of a suspended shop.")}
@@ -88,10 +99,13 @@ def _operation(
             413: _error("The body is larger than 64 KiB."),
             415: _error("The body is not JSON (Content-Type: application/json)."),
         }
-    if body is not None or parameters:
+    # Any code is looked up (an odd one is simply unknown), so a coupon's path never answers 422.
+    if body is not None or member or query:
         errors[422] = _error("Invalid fields; `fields` has a message for each.")
     if member:
         errors[404] = _error("No such member in this shop.")
+    if coupon:
+        errors[404] = _error("No coupon with this code in this shop.")
     operation["responses"] = {str(code): response for code, response in sorted((responses | errors).items())}
     return operation
 
@@ -178,6 +192,25 @@ def _paths() -> dict:
                 {200: _json(RewardList, "The rewards, cheapest first.")},
             ),
         },
+        "/coupons/{code}": {
+            "get": _operation(
+                "getCoupon",
+                "A coupon sent with a promotion: whose it is, what it is worth, and whether it is still good",
+                {200: _json(CouponOut, "The coupon.")},
+                coupon=True,
+            ),
+        },
+        "/coupons/{code}/redeem": {
+            "post": _operation(
+                "redeemCoupon",
+                "Redeem a coupon at the till; it can be redeemed once",
+                {
+                    200: _json(CouponOut, "Redeemed: the coupon, now with `redeemed_at`."),
+                    409: _error("Already redeemed, or expired: `reason` says which and `error` says when."),
+                },
+                coupon=True,
+            ),
+        },
         "/openapi.json": {
             "get": {
                 "operationId": "openapi",
@@ -206,7 +239,7 @@ def document() -> dict:
             "title": "M-CRM POS API",
             "version": "1",
             "description": (
-                "Members, purchases, redemptions and points of one shop. Authenticate with the shop's API "
+                "Members, purchases, redemptions, points and coupons of one shop. Authenticate with the shop's API "
                 "token (Settings → API tokens, or `flask --app wsgi token create --tenant SLUG`): "
                 '`Authorization: Bearer mcrm_…`. Errors are JSON: `{"error": "…", "fields": {…}}`.'
             ),

@@ -24,6 +24,7 @@ from mcrm.members.birthdays import Birthday, parse_birthday
 from mcrm.members.models import Gender, Member, Source
 from mcrm.points.models import EntryReason, LedgerEntry, Reward
 from mcrm.points.services import MAX_AMOUNT, MAX_POINTS, parse_amount
+from mcrm.promotions.coupons import CouponStatus, CouponView
 
 # Database ids and point counts are 32-bit integers on PostgreSQL.
 MAX_ID = 2**31 - 1
@@ -254,6 +255,34 @@ class RewardList(BaseModel):
     rewards: list[RewardOut]
 
 
+class CouponMemberOut(BaseModel):
+    id: int
+    name: str
+    phone: str = Field(description="E.164, e.g. +8613800138000.")
+
+
+class CouponOut(BaseModel):
+    code: str
+    status: CouponStatus = Field(description="valid until redeemed or past `expires_at`.")
+    offer: str = Field(description="What the coupon is worth, e.g. 10% off a coffee.")
+    promotion: str = Field(description="The name of the promotion that sent it.")
+    member: CouponMemberOut = Field(description="The member it was sent to.")
+    expires_at: dt.datetime
+    redeemed_at: dt.datetime | None
+
+    @classmethod
+    def of(cls, view: CouponView) -> CouponOut:
+        return cls(
+            code=view.code,
+            status=view.status,
+            offer=view.offer,
+            promotion=view.promotion,
+            member=CouponMemberOut(id=view.member_id, name=view.member_name, phone=view.member_phone),
+            expires_at=view.expires_at,
+            redeemed_at=view.redeemed_at,
+        )
+
+
 class ErrorOut(BaseModel):
     """An error; the optional fields are left out when they do not apply."""
 
@@ -263,6 +292,7 @@ class ErrorOut(BaseModel):
     )
     member_id: int | SkipJsonSchema[None] = _absent("On 409: the member who already has this phone number.")
     points_balance: int | SkipJsonSchema[None] = _absent("On 409 for a redemption: the member's balance.")
+    reason: str | SkipJsonSchema[None] = _absent("On 409 for a coupon: redeemed or expired.")
 
 
 def birthday_of(text: str | None) -> Birthday | None:

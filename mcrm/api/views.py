@@ -1,4 +1,4 @@
-"""The POS API, /api/v1: members, purchases, redemptions and the ledger of the shop whose token is sent.
+"""The POS API, /api/v1: members, purchases, redemptions, the ledger and coupons of the shop whose token is sent.
 
 JSON in and out, errors included (`{"error": ..., "fields": {...}}`). Each request commits once.
 A purchase or redemption retried with the same idempotency key answers 200 with the first result
@@ -22,6 +22,7 @@ from mcrm.api.auth import Unauthenticated, authenticate
 from mcrm.api.openapi import document
 from mcrm.api.schemas import (
     MAX_ID,
+    CouponOut,
     ErrorOut,
     Ledger,
     LedgerEntryOut,
@@ -41,7 +42,7 @@ from mcrm.api.schemas import (
     field_errors,
 )
 from mcrm.api.services import patch_member
-from mcrm.db import db
+from mcrm.db import db, utcnow
 from mcrm.members.models import Member, Source
 from mcrm.members.services import (
     DuplicateMember,
@@ -54,11 +55,13 @@ from mcrm.members.services import (
 )
 from mcrm.points.models import Channel, EntryReason, LedgerEntry, Purchase, Reward
 from mcrm.points.services import InsufficientPoints, PointsError, current_balance, record_purchase, redeem
+from mcrm.promotions import coupons
 from tenants.isolation import get_or_404
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
 
 MEMBER = "/members/<int:member_id>"
+COUPON = "/coupons/<code>"
 METHODS = ["GET", "POST", "PUT", "PATCH", "DELETE"]
 PUBLIC = {"api.openapi", "api.unrouted"}
 M = TypeVar("M", bound=BaseModel)
@@ -342,6 +345,33 @@ def ledger(member_id: int):
 def rewards():
     active = select(Reward).where(Reward.tenant_id == g.tenant.id, Reward.active).order_by(Reward.points_cost)
     return _json(RewardList(rewards=[RewardOut.of(r) for r in db.scalars(active)]))
+
+
+def _coupon_error(error: coupons.CouponError) -> Response:
+    db.rollback()
+    if error.reason == "unknown":
+        return error_response(404, str(error))
+    return error_response(409, str(error), reason=error.reason)
+
+
+@bp.get(COUPON)
+def coupon(code: str):
+    found = coupons.find_coupon(g.tenant, code)
+    if found is None:
+        return _coupon_error(coupons.unknown(code))
+    return _json(CouponOut.of(coupons.coupon_view(g.tenant, found, utcnow())))
+
+
+@bp.post(COUPON + "/redeem")
+def redeem_coupon(code: str):
+    now = utcnow()
+    try:
+        redeemed = coupons.redeem(g.tenant, code, None, Channel.API, now)
+    except coupons.CouponError as error:
+        return _coupon_error(error)
+    out = CouponOut.of(coupons.coupon_view(g.tenant, redeemed, now))
+    db.commit()
+    return _json(out)
 
 
 @bp.route("/", defaults={"path": ""}, methods=METHODS)

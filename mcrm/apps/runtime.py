@@ -11,12 +11,15 @@ from zoneinfo import ZoneInfo
 
 from flask_babel import gettext as _
 from sqlalchemy import select, update
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from mcrm.apps.answers import parse_answer
 from mcrm.apps.models import (
     AnswerType,
     AppKind,
     AppSubscriber,
+    AppUse,
     Conversation,
     ConversationKind,
     FormSubmission,
@@ -74,6 +77,8 @@ def run_app(
 ) -> str:
     # Counted in SQL: two binds may route texts for the same app at once.
     db.execute(update(KeywordApp).where(KeywordApp.id == app.id).values(uses=KeywordApp.uses + 1, last_used_at=now))
+    if member is not None:
+        _record_use(tenant, app, member, now)
     if app.kind == AppKind.AUTO_REPLY:
         return fill(app.reply_text, tenant, member)
     if app.kind == AppKind.SUBSCRIPTION:
@@ -81,6 +86,24 @@ def run_app(
     if app.kind == AppKind.LOOKUP:
         return _lookup(tenant, app, member, argument)
     return _start_form(tenant, app, message, member, now)
+
+
+def _record_use(tenant: Tenant, app: KeywordApp, member: Member, now: dt.datetime) -> None:
+    """Remember that the member used the app (a segment condition): insert once, then move last_used_at."""
+    # ON CONFLICT DO NOTHING, then an UPDATE: two texts routed at once neither fail on the primary key nor
+    # lose the later time.
+    insert = sqlite_insert if db.get_bind().dialect.name == "sqlite" else postgresql_insert
+    db.execute(
+        insert(AppUse)
+        .values(tenant_id=tenant.id, app_id=app.id, member_id=member.id, first_used_at=now, last_used_at=now)
+        .on_conflict_do_nothing()
+    )
+    db.execute(
+        update(AppUse)
+        .where(AppUse.tenant_id == tenant.id, AppUse.app_id == app.id, AppUse.member_id == member.id)
+        .where(AppUse.last_used_at < now)
+        .values(last_used_at=now)
+    )
 
 
 def _subscription(

@@ -2,7 +2,7 @@
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import StringField
+from wtforms import HiddenField, StringField
 from wtforms.validators import DataRequired, Length
 
 from mcrm.members.forms import validate_birthday
@@ -19,3 +19,14 @@ class RegisterForm(FlaskForm):
     phone = StringField(_l("Mobile number"), validators=[DataRequired(), Length(max=40)])
     name = StringField(_l("Name"), validators=[Length(max=80)])
     birthday = StringField(_l("Birthday (optional)"), validators=[Length(max=20), validate_birthday])
+
+
+class CouponForm(FlaskForm):
+    class Meta:
+        csrf = False  # a GET look-up; redeeming posts CouponRedeemForm
+
+    code = StringField(_l("Coupon code"), validators=[DataRequired(), Length(max=40)])
+
+
+class CouponRedeemForm(FlaskForm):
+    code = HiddenField(validators=[DataRequired(), Length(max=40)])

@@ -1,4 +1,4 @@
-"""WAP pages for staff at the counter: members, points, the feedback inbox and today's figures."""
+"""WAP pages for staff at the counter: members, points, coupons, the feedback inbox and today's figures."""
 
 from flask import Blueprint, flash, g, redirect, render_template, request, url_for
 from flask_babel import gettext as _
@@ -35,7 +35,8 @@ from mcrm.points.forms import ENTRY_REASON_LABELS, PurchaseForm, RedeemForm
 from mcrm.points.models import Channel, LedgerEntry
 from mcrm.points.services import PointsError
 from mcrm.points.views import purchase_from_form, redemption_from_form, reward_choices
-from mcrm.wap.forms import FindForm, RegisterForm
+from mcrm.promotions.coupons import CouponError, coupon_view, find_coupon, normalise_code, redeem, unknown
+from mcrm.wap.forms import CouponForm, CouponRedeemForm, FindForm, RegisterForm
 from tenants.isolation import get_or_404
 
 bp = Blueprint("wap", __name__, url_prefix="/m")
@@ -158,6 +159,37 @@ def member(member_id: int):
         ledger=ledger,
         entry_reasons=ENTRY_REASON_LABELS,
     )
+
+
+@bp.route("/coupon", methods=["GET", "POST"])
+@shop_user_required
+def coupon():
+    redeem_form = CouponRedeemForm()
+    if not redeem_form.validate_on_submit():
+        return _coupon_page(CouponForm(request.args), redeem_form)
+    now = utcnow()
+    try:
+        redeemed = redeem(g.tenant, redeem_form.code.data, current_user, Channel.WAP, now)
+    except CouponError as error:
+        db.rollback()
+        return _coupon_page(CouponForm(formdata=None, code=normalise_code(redeem_form.code.data)), redeem_form, error)
+    view = coupon_view(g.tenant, redeemed, now)
+    db.commit()
+    flash(_("Redeemed: %(offer)s for %(member)s.", offer=view.offer, member=view.member_label), "success")
+    # Back to an empty form: the next customer's coupon.
+    return redirect(url_for("wap.coupon"))
+
+
+def _coupon_page(form: CouponForm, redeem_form: CouponRedeemForm, error: CouponError | None = None):
+    """The code form, and the coupon it names with its status (or why there is none)."""
+    view, message = None, str(error) if error else None
+    if form.code.data and form.validate():
+        found = find_coupon(g.tenant, form.code.data)
+        if found is None:
+            message = str(unknown(form.code.data))
+        else:
+            view = coupon_view(g.tenant, found, utcnow())
+    return render_template("wap/coupon.html", form=form, redeem_form=redeem_form, coupon=view, error=message)
 
 
 @bp.route("/password", methods=["GET", "POST"])
