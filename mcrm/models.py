@@ -3,6 +3,7 @@
 from mcrm.analytics.models import MemberScore
 from mcrm.api.models import ApiToken
 from mcrm.apps.models import AppSubscriber, AppUse, Conversation, FormQuestion, FormSubmission, KeywordApp, LookupRow
+from mcrm.care.models import GreetingRule, GreetingRun
 from mcrm.credits.models import CreditEntry
 from mcrm.feedback.models import Feedback, FeedbackAnswer
 from mcrm.heartbeats import ProcessHeartbeat
@@ -12,6 +13,7 @@ from mcrm.members.models import Member, Tag
 from mcrm.messaging.models import Message
 from mcrm.points.models import LedgerEntry, Purchase, Reward
 from mcrm.promotions.models import Coupon, Promotion, PromotionHoldout, PromotionRun
+from mcrm.reminders.models import Reminder, ReminderSend
 from mcrm.segments.models import Segment
 from sms_gateway.models import InboundPart, SmscSubmit, UnroutedMessage
 from tenants.models import Tenant, User
@@ -27,6 +29,8 @@ __all__ = [
     "FeedbackAnswer",
     "FormQuestion",
     "FormSubmission",
+    "GreetingRule",
+    "GreetingRun",
     "ImportJob",
     "InboundPart",
     "KeywordAlias",
@@ -42,6 +46,8 @@ __all__ = [
     "PromotionHoldout",
     "PromotionRun",
     "Purchase",
+    "Reminder",
+    "ReminderSend",
     "ReplyText",
     "Reward",
     "Segment",
