@@ -42,6 +42,7 @@ def create_app(overrides: dict | None = None) -> Flask:
     from mcrm.api.views import bp as api_bp
     from mcrm.apps.views import bp as apps_bp
     from mcrm.auth.views import bp as auth_bp
+    from mcrm.care.views import bp as care_bp
     from mcrm.credits.views import bp as credits_bp
     from mcrm.dashboard.views import bp as dashboard_bp
     from mcrm.feedback.views import bp as feedback_bp
@@ -51,6 +52,7 @@ def create_app(overrides: dict | None = None) -> Flask:
     from mcrm.messaging.views import bp as messaging_bp
     from mcrm.points.views import bp as points_bp
     from mcrm.promotions.views import bp as promotions_bp
+    from mcrm.reminders.views import bp as reminders_bp
     from mcrm.segments.views import bp as segments_bp
     from mcrm.settings.views import bp as settings_bp
     from mcrm.staff.views import bp as staff_bp
@@ -65,6 +67,8 @@ def create_app(overrides: dict | None = None) -> Flask:
         messaging_bp,
         segments_bp,
         promotions_bp,
+        care_bp,
+        reminders_bp,
         feedback_bp,
         points_bp,
         apps_bp,

@@ -68,6 +68,8 @@ def load_config(overrides: dict | None = None) -> dict:
         "MCRM_SMPP_DEAD_LINK_SECONDS": float(os.environ.get("MCRM_SMPP_DEAD_LINK_SECONDS", "15")),
         "MCRM_SMPP_SOURCE_TON": int(os.environ.get("MCRM_SMPP_SOURCE_TON", "0")),
         "MCRM_SMPP_SOURCE_NPI": int(os.environ.get("MCRM_SMPP_SOURCE_NPI", "1")),
+        # A greeting, reminder or promotion run found this late still goes out; older is recorded as missed.
+        "MCRM_SCHEDULER_GRACE_HOURS": float(os.environ.get("MCRM_SCHEDULER_GRACE_HOURS", "6")),
         # SMS credits a new shop starts with.
         "MCRM_TRIAL_SMS_CREDIT": int(os.environ.get("MCRM_TRIAL_SMS_CREDIT", "100")),
         # Session and remember-me cookies: HttpOnly, SameSite=Lax, Secure outside development.

@@ -6,71 +6,67 @@ duplicates them; what is due lives in domain tables, not in the job store. Run e
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from apscheduler.schedulers.base import BaseScheduler
 from flask import Flask
 
 from mcrm.analytics.nightly import refresh_due_shops
+from mcrm.care.ticks import run_due_greetings
 from mcrm.db import job_session, utcnow
 from mcrm.heartbeats import beat
 from mcrm.promotions.ticks import run_due_promotions
+from mcrm.reminders.ticks import run_due_reminders
 
 BEAT_SECONDS = 30
 # Each shop is refreshed once in its own night; the hourly tick finds the shops whose night has come.
 RFM_TICK_MINUTES = 60
 # A promotion scheduled for 10:00 starts within this many seconds of it.
 PROMOTION_TICK_SECONDS = 15
+# Greetings go out at a whole hour; within a minute of it is on time.
+CARE_TICK_SECONDS = 60
+# A reminder set for 09:00 is texted within this many seconds of it.
+REMINDER_TICK_SECONDS = 30
+
+
+def _beat() -> None:
+    beat("scheduler")
+
+
+# (fixed job id, what it does, every this many seconds), in the order they are registered.
+TICKS = (
+    ("heartbeat", _beat, BEAT_SECONDS),
+    ("rfm_scores", refresh_due_shops, RFM_TICK_MINUTES * 60),
+    ("promotions", run_due_promotions, PROMOTION_TICK_SECONDS),
+    ("care", run_due_greetings, CARE_TICK_SECONDS),
+    ("reminders", run_due_reminders, REMINDER_TICK_SECONDS),
+)
+
+
+def _run(app: Flask, tick: Callable[[], object]) -> None:
+    # Each run has its own app context and session, like a request.
+    with app.app_context(), job_session():
+        tick()
 
 
 def _heartbeat(app: Flask) -> None:
-    with app.app_context(), job_session():
-        beat("scheduler")
-
-
-def _refresh_rfm_scores(app: Flask) -> None:
-    with app.app_context(), job_session():
-        refresh_due_shops()
-
-
-def _run_due_promotions(app: Flask) -> None:
-    with app.app_context(), job_session():
-        run_due_promotions()
+    _run(app, _beat)
 
 
 def add_jobs(scheduler: BaseScheduler, app: Flask) -> None:
-    """Register every tick; features add theirs here."""
-    scheduler.add_job(
-        _heartbeat,
-        "interval",
-        seconds=BEAT_SECONDS,
-        args=[app],
-        id="heartbeat",
-        replace_existing=True,
-        coalesce=True,
-        max_instances=1,
-        next_run_time=utcnow(),
-    )
-    scheduler.add_job(
-        _refresh_rfm_scores,
-        "interval",
-        minutes=RFM_TICK_MINUTES,
-        args=[app],
-        id="rfm_scores",
-        replace_existing=True,
-        coalesce=True,
-        max_instances=1,
-        next_run_time=utcnow(),
-    )
-    scheduler.add_job(
-        _run_due_promotions,
-        "interval",
-        seconds=PROMOTION_TICK_SECONDS,
-        args=[app],
-        id="promotions",
-        replace_existing=True,
-        coalesce=True,
-        max_instances=1,
-        next_run_time=utcnow(),
-    )
+    """Register every tick; features add theirs to TICKS."""
+    for job_id, tick, seconds in TICKS:
+        scheduler.add_job(
+            _run,
+            "interval",
+            seconds=seconds,
+            args=[app, tick],
+            id=job_id,
+            replace_existing=True,
+            coalesce=True,
+            max_instances=1,
+            next_run_time=utcnow(),
+        )
 
 
 def build_scheduler(app: Flask, scheduler_class: type[BaseScheduler]) -> BaseScheduler:

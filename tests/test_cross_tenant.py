@@ -12,6 +12,7 @@ from sqlalchemy import select
 
 from mcrm.api.services import create_token
 from mcrm.apps.models import AppKind, KeywordApp
+from mcrm.care.models import GreetingKind, GreetingRule
 from mcrm.db import Base, db, utcnow
 from mcrm.feedback.models import Feedback, FeedbackKind
 from mcrm.members.imports import create_import
@@ -20,6 +21,7 @@ from mcrm.members.services import create_member
 from mcrm.points.models import Channel, Purchase, Reward
 from mcrm.points.services import record_purchase
 from mcrm.promotions.models import Coupon, Promotion, PromotionRun, PromotionStatus
+from mcrm.reminders.models import Reminder
 from mcrm.segments.models import Segment
 from tenants.isolation import scoped_to
 from tenants.models import Tenant
@@ -113,6 +115,21 @@ def _coupon(shop):
     return "KPW482931"
 
 
+def _greeting_rule(shop):
+    rule = GreetingRule(tenant_id=shop.tenant.id, kind=GreetingKind.HOLIDAY, name="Christmas", holiday_key="Christmas")
+    db.add(rule)
+    db.flush()
+    return rule.id
+
+
+def _reminder(shop):
+    at = utcnow() + dt.timedelta(days=1)
+    reminder = Reminder(tenant_id=shop.tenant.id, text="Delivery", first_at=at, next_at=at)
+    db.add(reminder)
+    db.flush()
+    return reminder.id
+
+
 # URL argument name -> a function making an object of shop A (in shop A's scope) and giving its id.
 OBJECTS = {
     "user_id": lambda shop: shop.staff.id,
@@ -125,6 +142,8 @@ OBJECTS = {
     "feedback_id": _feedback,
     "segment_id": _segment,
     "promotion_id": lambda shop: _promotion(shop).id,
+    "reminder_id": _reminder,
+    "rule_id": _greeting_rule,
     "code": _coupon,
     "token_id": lambda shop: create_token(db.get(Tenant, shop.tenant.id), "Till")[0].id,
     "job_id": lambda shop: (
@@ -157,6 +176,10 @@ INTRUSION = {
     "body": "intruder {name}",
     "definition": '{"match": "all", "groups": []}',
     "when": "now",
+    "enabled": "1",
+    "template": "intruder {name}",
+    "send_hour": "10",
+    "gift_points": "0",
 }
 
 

@@ -14,7 +14,13 @@ def test_restarting_ten_times_leaves_the_same_jobs(app):
     try:
         for _ in range(10):
             add_jobs(scheduler, app)
-        assert [job.id for job in scheduler.get_jobs()] == ["heartbeat", "rfm_scores", "promotions"]
+        assert [job.id for job in scheduler.get_jobs()] == [
+            "heartbeat",
+            "rfm_scores",
+            "promotions",
+            "care",
+            "reminders",
+        ]
     finally:
         scheduler.shutdown(wait=False)
 

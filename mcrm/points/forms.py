@@ -23,6 +23,7 @@ ENTRY_REASON_LABELS = {
     EntryReason.REDEMPTION: _l("Redeemed"),
     EntryReason.ADJUSTMENT: _l("Adjustment"),
     EntryReason.REVERSAL: _l("Purchase reversed"),
+    EntryReason.GIFT: _l("Greeting gift"),
 }
 
 

@@ -29,6 +29,7 @@ class EntryReason(enum.StrEnum):
     REDEMPTION = "redemption"
     ADJUSTMENT = "adjustment"
     REVERSAL = "reversal"
+    GIFT = "gift"  # a greeting's bonus points (birthday, holiday)
 
 
 class Purchase(TenantScoped, Base):

@@ -229,9 +229,15 @@ def adjust(tenant: Tenant, member: Member, points: int, *, note: str, by_user: U
 
 
 def book_adjustments(
-    tenant: Tenant, points_by_member: dict[int, int], *, note: str, by_user_id: int | None = None
+    tenant: Tenant,
+    points_by_member: dict[int, int],
+    *,
+    note: str,
+    by_user_id: int | None = None,
+    reason: EntryReason = EntryReason.ADJUSTMENT,
 ) -> None:
-    """Add points to many members at once, set-based (the CSV import's opening balances); the caller commits.
+    """Add points to many members at once, set-based (the CSV import's opening balances, greeting gifts);
+    the caller commits.
 
     Like `adjust`, each member gets an entry with the balance after it, in the same transaction as the
     balance; only additions, so no balance can go below zero.
@@ -260,7 +266,7 @@ def book_adjustments(
                 "member_id": member_id,
                 "points": points,
                 "balance_after": balances[member_id],
-                "reason": EntryReason.ADJUSTMENT,
+                "reason": reason,
                 "note": note[:200],
                 "created_by_id": by_user_id,
             }

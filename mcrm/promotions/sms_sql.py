@@ -170,8 +170,8 @@ class Template:
     tokens: tuple[tuple[str, str | None], ...]
 
     @classmethod
-    def of(cls, tenant: Tenant, body: str, *, coupon: bool) -> Template:
-        text = compose(tenant, body, MessageKind.MARKETING).strip()
+    def of(cls, tenant: Tenant, body: str, *, coupon: bool, kind: MessageKind = MessageKind.MARKETING) -> Template:
+        text = compose(tenant, body, kind).strip()
         variable = {"name", "points"} | ({"coupon"} if coupon else set())
         tokens: list[tuple[str, str | None]] = []
         position = 0
@@ -198,9 +198,15 @@ class Template:
         return "".join(value if kind == "text" else values[kind] for kind, value in self.tokens)
 
 
-def preview_text(tenant: Tenant, body: str, member: Member | None, coupon: str | None = None) -> str:
+def preview_text(
+    tenant: Tenant,
+    body: str,
+    member: Member | None,
+    coupon: str | None = None,
+    kind: MessageKind = MessageKind.MARKETING,
+) -> str:
     """The text `member` is sent, exactly as the SQL writes it (None: a member the shop knows nothing of)."""
-    template = Template.of(tenant, body, coupon=coupon is not None)
+    template = Template.of(tenant, body, coupon=coupon is not None, kind=kind)
     values = {
         "name": name_for(tenant, member.name if member else "", member.locale if member else None),
         "points": str(member.points_balance if member else 0),
@@ -225,9 +231,15 @@ def _parts_of(units: ColumnElement[int], encoding: str) -> ColumnElement[int]:
     return case((units <= single, 1), else_=(units + (per_part - 1)) // per_part)
 
 
-def personalise(tenant: Tenant, body: str, coupon: ColumnElement[str] | None = None) -> Personalised:
-    """The member's text, encoding, parts and units as SQL (FROM members, joined to `coupon`'s table if any)."""
-    template = Template.of(tenant, body, coupon=coupon is not None)
+def personalise(
+    tenant: Tenant,
+    body: str,
+    coupon: ColumnElement[str] | None = None,
+    kind: MessageKind = MessageKind.MARKETING,
+) -> Personalised:
+    """The member's text, encoding, parts and units as SQL (FROM members, joined to `coupon`'s table if any);
+    `kind` decides the composition (marketing ends with the opt-out line, care does not)."""
+    template = Template.of(tenant, body, coupon=coupon is not None, kind=kind)
     name = _name_sql(tenant)
     points = cast(Member.points_balance, String)
     values = {"name": name, "points": points, "coupon": coupon}

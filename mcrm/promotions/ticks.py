@@ -12,6 +12,7 @@ import datetime as dt
 import logging
 from zoneinfo import ZoneInfo
 
+from flask import current_app
 from flask_babel import force_locale
 from flask_babel import gettext as _
 from sqlalchemy import exists, select, update
@@ -25,8 +26,6 @@ from tenants.isolation import scoped_to, unscoped
 from tenants.models import Tenant, TenantStatus
 
 log = logging.getLogger(__name__)
-# A run found this late is stale news (yesterday's lunch offer): it is recorded as missed, not sent.
-GRACE = dt.timedelta(hours=6)
 UNFINISHED = (MessageStatus.QUEUED, MessageStatus.DEFERRED, MessageStatus.SENDING)
 
 
@@ -59,6 +58,11 @@ def run_due_promotions(now: dt.datetime | None = None) -> int:
     return started
 
 
+def grace() -> dt.timedelta:
+    """A run found later than this is stale news (yesterday's lunch offer): recorded as missed, not sent."""
+    return dt.timedelta(hours=current_app.config["MCRM_SCHEDULER_GRACE_HOURS"])
+
+
 def _start_due(promotion_id: int, tenant_id: int, now: dt.datetime) -> int:
     # Locked, then checked again: another tick may have started it since the list was read.
     promotion = db.scalar(
@@ -76,7 +80,7 @@ def _start_due(promotion_id: int, tenant_id: int, now: dt.datetime) -> int:
     tenant = db.get(Tenant, tenant_id)
     due_at = promotion.next_run_at
     try:
-        if now - due_at > GRACE:
+        if now - due_at > grace():
             _record_missed(tenant, promotion, due_at, now)
             return 0
         run = materialise_run(tenant, promotion, due_at, now)
@@ -91,7 +95,7 @@ def _record_missed(tenant: Tenant, promotion: Promotion, due_at: dt.datetime, no
         error = _("missed: the scheduler was not running at %(time)s", time=local.strftime("%Y-%m-%d %H:%M"))
     record_failed_run(tenant, promotion, due_at, now, error)
     # A repeating promotion goes on from its next run that is still fresh; a one-off one has failed.
-    following = next_run_after(tenant, promotion, now - GRACE) if promotion.repeat != Repeat.NONE else None
+    following = next_run_after(tenant, promotion, now - grace()) if promotion.repeat != Repeat.NONE else None
     promotion.next_run_at = following
     if following is None:
         promotion.status = PromotionStatus.FAILED if promotion.repeat == Repeat.NONE else PromotionStatus.SENT

@@ -56,7 +56,8 @@ class Reminder(TenantScoped, Base):
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[dt.datetime] = mapped_column(default=utcnow, onupdate=utcnow)
 
-    recipients: Mapped[list[User]] = relationship(secondary=reminder_recipients, order_by=User.id)
+    # Read-only: a link row needs the shop's id, which the ORM would not fill in; services write the links.
+    recipients: Mapped[list[User]] = relationship(secondary=reminder_recipients, order_by=User.id, viewonly=True)
 
 
 class ReminderSendStatus(enum.StrEnum):

@@ -36,6 +36,8 @@ from mcrm.points.models import Channel, LedgerEntry
 from mcrm.points.services import PointsError
 from mcrm.points.views import purchase_from_form, redemption_from_form, reward_choices
 from mcrm.promotions.coupons import CouponError, coupon_view, find_coupon, normalise_code, redeem, unknown
+from mcrm.reminders.forms import repeat_words
+from mcrm.reminders.services import list_reminders
 from mcrm.wap.forms import CouponForm, CouponRedeemForm, FindForm, RegisterForm
 from tenants.isolation import get_or_404
 
@@ -199,6 +201,14 @@ def password():
     if form.validate_on_submit() and apply_password_change(form):
         return redirect(url_for("wap.home"))
     return render_template("wap/password.html", form=form)
+
+
+@bp.route("/reminders")
+@shop_user_required
+def reminders():
+    """The reminders that go to this phone's user or that they wrote, with their next time."""
+    items = list_reminders(g.tenant, current_user)
+    return render_template("wap/reminders.html", items=items, words={r.id: repeat_words(g.tenant, r) for r in items})
 
 
 @bp.route("/inbox")

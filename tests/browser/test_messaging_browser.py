@@ -62,7 +62,10 @@ def test_messaging(app, server, browser, shop_a, output_dir, request):  # noqa: 
     page.fill("#phone", "139 0013 9000")
     # A text too long for a URL is counted too (posted with the CSRF token).
     page.fill("#text", "好" * 200)
-    expect(page.locator("[data-counter-for='text']")).to_have_text("208 characters · UCS-2 · 4 parts · 4 credits")
+    # The POST round trip can take a few seconds on a loaded machine.
+    expect(page.locator("[data-counter-for='text']")).to_have_text(
+        "208 characters · UCS-2 · 4 parts · 4 credits", timeout=15_000
+    )
     page.fill("#text", "")
     page.locator("#text").press_sequentially("JF")
     expect(page.locator("[data-counter-for='text']")).to_have_text("10 characters · UCS-2 · 1 part · 1 credit")
