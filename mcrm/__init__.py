@@ -56,6 +56,7 @@ def create_app(overrides: dict | None = None) -> Flask:
     from mcrm.segments.views import bp as segments_bp
     from mcrm.settings.views import bp as settings_bp
     from mcrm.staff.views import bp as staff_bp
+    from mcrm.surveys.views import bp as surveys_bp
     from mcrm.wap.views import bp as wap_bp
 
     blueprints = (
@@ -68,6 +69,7 @@ def create_app(overrides: dict | None = None) -> Flask:
         segments_bp,
         promotions_bp,
         care_bp,
+        surveys_bp,
         reminders_bp,
         feedback_bp,
         points_bp,

@@ -15,6 +15,7 @@ from mcrm.points.models import LedgerEntry, Purchase, Reward
 from mcrm.promotions.models import Coupon, Promotion, PromotionHoldout, PromotionRun
 from mcrm.reminders.models import Reminder, ReminderSend
 from mcrm.segments.models import Segment
+from mcrm.surveys.models import Survey, SurveyAnswer, SurveyQuestion, SurveyResponse
 from sms_gateway.models import InboundPart, SmscSubmit, UnroutedMessage
 from tenants.models import Tenant, User
 
@@ -52,6 +53,10 @@ __all__ = [
     "Reward",
     "Segment",
     "SmscSubmit",
+    "Survey",
+    "SurveyAnswer",
+    "SurveyQuestion",
+    "SurveyResponse",
     "Tag",
     "Tenant",
     "UnroutedMessage",

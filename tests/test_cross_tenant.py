@@ -23,6 +23,7 @@ from mcrm.points.services import record_purchase
 from mcrm.promotions.models import Coupon, Promotion, PromotionRun, PromotionStatus
 from mcrm.reminders.models import Reminder
 from mcrm.segments.models import Segment
+from mcrm.surveys.models import QuestionKind, Survey, SurveyQuestion, SurveyStatus
 from tenants.isolation import scoped_to
 from tenants.models import Tenant
 from tests.api.conftest import make_token
@@ -130,6 +131,17 @@ def _reminder(shop):
     return reminder.id
 
 
+def _survey(shop):
+    """An open survey with a question: the state in which every route (edit, close, send) could change it."""
+    survey = Survey(tenant_id=shop.tenant.id, name="Meal", status=SurveyStatus.OPEN)
+    survey.questions.append(
+        SurveyQuestion(tenant_id=shop.tenant.id, position=1, prompt="How was it?", kind=QuestionKind.RATING5)
+    )
+    db.add(survey)
+    db.flush()
+    return survey.id
+
+
 # URL argument name -> a function making an object of shop A (in shop A's scope) and giving its id.
 OBJECTS = {
     "user_id": lambda shop: shop.staff.id,
@@ -144,6 +156,7 @@ OBJECTS = {
     "promotion_id": lambda shop: _promotion(shop).id,
     "reminder_id": _reminder,
     "rule_id": _greeting_rule,
+    "survey_id": _survey,
     "code": _coupon,
     "token_id": lambda shop: create_token(db.get(Tenant, shop.tenant.id), "Till")[0].id,
     "job_id": lambda shop: (

@@ -126,6 +126,7 @@ class FormSubmission(TenantScoped, Base):
 
 class ConversationKind(enum.StrEnum):
     FORM = "form"
+    SURVEY = "survey"
 
 
 class Conversation(TenantScoped, Base):
@@ -150,6 +151,8 @@ class Conversation(TenantScoped, Base):
     phone: Mapped[str] = mapped_column(String(20))
     kind: Mapped[ConversationKind] = mapped_column(_enum(ConversationKind))
     app_id: Mapped[int | None] = mapped_column(ForeignKey("keyword_apps.id", ondelete="CASCADE"))
+    # A survey's conversation: the response it fills in.
+    response_id: Mapped[int | None] = mapped_column(ForeignKey("survey_responses.id", ondelete="CASCADE"))
     member_id: Mapped[int | None] = mapped_column(ForeignKey("members.id", ondelete="SET NULL"))
     step: Mapped[int] = mapped_column(default=0)  # index of the question waiting for an answer
     answers: Mapped[list] = mapped_column(JSON, default=list)

@@ -67,6 +67,8 @@ def open_conversations(tenant_id: int, phones: set[str], now: dt.datetime) -> di
             Conversation.phone.in_(phones),
             Conversation.closed_at.is_(None),
             Conversation.expires_at > now,
+            # A survey sent during quiet hours opens at their end, when its first question goes out.
+            Conversation.started_at <= now,
         )
     )
     return {conversation.phone: conversation for conversation in found}

@@ -3,7 +3,7 @@
 A word is refused when a consumer's text could never reach it or would reach two things: a system keyword
 (or a Chinese word a system keyword would read as its own with an argument, `积分卡` = `积分` + `卡`), a shop
 command word (or a word that would be read as one with an argument, `群发券`, `xf8`), or a word the shop already
-uses for an alias or another app.
+uses for an alias, another app or a survey that is not closed.
 """
 
 from __future__ import annotations
@@ -21,12 +21,20 @@ MERCHANT_WORDS = frozenset({"xf", "消费", "cx", "qf", "群发", "y", "是"})
 MAX_KEYWORD_LENGTH = 20
 
 
-def keyword_problem(tenant_id: int, word: str, *, app_id: int | None = None, alias_id: int | None = None) -> str | None:
-    """Why `word` cannot be this shop's new keyword, or None when it can. `app_id`/`alias_id`: the app or
-    alias being edited, which may keep its own word."""
+def keyword_problem(
+    tenant_id: int,
+    word: str,
+    *,
+    app_id: int | None = None,
+    alias_id: int | None = None,
+    survey_id: int | None = None,
+) -> str | None:
+    """Why `word` cannot be this shop's new keyword, or None when it can. `app_id`/`alias_id`/`survey_id`: the
+    app, alias or survey being edited, which may keep its own word."""
     from mcrm.apps.models import KeywordApp
     from mcrm.keywords.merchant import split_verb
     from mcrm.keywords.models import KeywordAlias
+    from mcrm.surveys.models import Survey, SurveyStatus
 
     plain = normalise(word)
     if not plain:
@@ -61,4 +69,14 @@ def keyword_problem(tenant_id: int, word: str, *, app_id: int | None = None, ali
     )
     if app is not None:
         return _("%(keyword)s is already used by the app %(app)s.", keyword=plain.upper(), app=app.name)
+    survey = db.scalar(
+        select(Survey.name).where(
+            Survey.tenant_id == tenant_id,
+            Survey.keyword == plain,
+            Survey.status != SurveyStatus.CLOSED,
+            Survey.id != (survey_id or 0),
+        )
+    )
+    if survey is not None:
+        return _("%(keyword)s is already used by the survey %(survey)s.", keyword=plain.upper(), survey=survey)
     return None

@@ -2,14 +2,16 @@
 
 Order, first match wins:
 1. a text from the registered mobile of one of the shop's active users that is a shop command (XF, CX, QF);
-2. the sender's open conversation (a form app) takes the text as its answer, except a stop, which ends it;
+2. the sender's open conversation (a form app or a survey) takes the text as its answer, except a stop, which
+   ends it;
 3. the system keywords and the shop's aliases for them;
-4. the shop's keyword apps;
-5. free text that asks to stop goes to the inbox; anything else gets the help reply.
+4. the keywords of the shop's open surveys;
+5. the shop's keyword apps;
+6. free text that asks to stop goes to the inbox; anything else gets the help reply.
 
-At most MAX_REPLIES_PER_HOUR automatic replies go to one phone per shop per hour, so two robots cannot keep
-each other talking. Replies are in the member's language when it is known, else in English when the text
-used an English keyword, else in the shop's language.
+At most MAX_REPLIES_PER_HOUR automatic replies go to one phone per shop per hour (a survey's questions aside),
+so two robots cannot keep each other talking. Replies are in the member's language when it is known, else in
+English when the text used an English keyword, else in the shop's language.
 """
 
 from __future__ import annotations
@@ -21,7 +23,7 @@ from dataclasses import dataclass, field
 from flask_babel import force_locale
 from sqlalchemy import func, select
 
-from mcrm.apps.models import Conversation, KeywordApp
+from mcrm.apps.models import Conversation, ConversationKind, KeywordApp
 from mcrm.apps.runtime import (
     continue_conversation,
     enabled_apps,
@@ -37,6 +39,8 @@ from mcrm.keywords.replies import shop_texts
 from mcrm.keywords.system import ENGLISH_KEYWORDS, Action, Match, asks_to_stop, match
 from mcrm.members.models import Member
 from mcrm.messaging.models import Direction, Message, MessageKind
+from mcrm.surveys.models import Survey
+from mcrm.surveys.runtime import continue_survey, find_survey, keyword_surveys, start_survey
 from tenants.models import Tenant, User
 
 MAX_REPLIES_PER_HOUR = 5
@@ -54,6 +58,7 @@ class Batch:
     conversations: dict[str, Conversation]
     aliases: dict[str, Action]
     apps: dict[str, KeywordApp]
+    surveys: dict[str, Survey]  # the open surveys a keyword starts
     texts: dict[tuple[str, str], str]
     matches: dict[int, Match | None] = field(default_factory=dict)  # by message id: matched once, used twice
 
@@ -82,6 +87,7 @@ class Batch:
             conversations=open_conversations(tenant.id, phones, now),
             aliases={alias: action for alias, action in aliases},
             apps=enabled_apps(tenant.id),
+            surveys=keyword_surveys(tenant.id),
             texts=shop_texts(tenant.id),
         )
 
@@ -98,7 +104,11 @@ class Batch:
         found = self.match(message)
         if found is not None:
             return found.action not in (Action.HELP, Action.POINTS)
-        return asks_to_stop(message.body) or find_app(self.apps, message.body) is not None
+        return (
+            asks_to_stop(message.body)
+            or find_survey(self.surveys, message.body) is not None
+            or find_app(self.apps, message.body) is not None
+        )
 
 
 def respond(tenant: Tenant, message: Message, batch: Batch, now: dt.datetime | None = None) -> str | None:
@@ -114,9 +124,18 @@ def respond(tenant: Tenant, message: Message, batch: Batch, now: dt.datetime | N
             return reply
     found = batch.match(message)
     member = batch.members.get(message.phone)
+    conversation = batch.conversations.get(message.phone)
+    # A survey's next question is no robot's echo: a survey is a few questions, each asked again once at most,
+    # so it may go past the hourly cap rather than stop halfway.
+    surveying = (
+        conversation is not None
+        and conversation.closed_at is None
+        and conversation.kind == ConversationKind.SURVEY
+        and (found is None or found.action != Action.STOP)
+    )
     with force_locale(_reply_locale(tenant, member, found)):
         reply = _route(tenant, message, member, found, batch, now)
-    if reply is None or batch.replies[message.phone] >= MAX_REPLIES_PER_HOUR:
+    if reply is None or (batch.replies[message.phone] >= MAX_REPLIES_PER_HOUR and not surveying):
         return None
     batch.replies[message.phone] += 1
     return reply
@@ -139,11 +158,17 @@ def _route(
         if found is not None and found.action == Action.STOP:
             conversation.closed_at = now
         else:
-            reply = continue_conversation(tenant, conversation, message, member, now)
+            go_on = continue_survey if conversation.kind == ConversationKind.SURVEY else continue_conversation
+            reply = go_on(tenant, conversation, message, member, now)
             if reply is not None:
                 return reply
     if found is not None:
         reply, batch.members[phone] = act(tenant, message, member, found, batch.texts, now)
+        return reply
+    survey = find_survey(batch.surveys, message.body)
+    if survey is not None:
+        reply = start_survey(tenant, survey, phone, member, now)
+        _refresh(batch, tenant, phone, now)
         return reply
     hit = find_app(batch.apps, message.body)
     if hit is not None:
@@ -157,7 +182,7 @@ def _route(
 
 
 def _refresh(batch: Batch, tenant: Tenant, phone: str, now: dt.datetime) -> None:
-    """After an app ran: the member it may have created, the conversation it may have opened."""
+    """After an app or a survey started: the member it may have created, the conversation it may have opened."""
     batch.members.update(
         {m.phone: m for m in db.scalars(select(Member).where(Member.tenant_id == tenant.id, Member.phone == phone))}
     )

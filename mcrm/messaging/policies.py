@@ -126,6 +126,11 @@ def compose(tenant: Tenant, body: str, kind: MessageKind) -> str:
     if kind == MessageKind.MARKETING:
         line = opt_out_line(tenant)
         if not body.endswith(line):
-            # Chinese text runs on; Latin text needs a space.
-            body += line if not body[-1].isascii() and not line[0].isascii() else " " + line
+            if "\n" in body:
+                # A text in lines (a survey's options) gets the line on its own, not glued to the last option.
+                body += "\n" + line
+            elif not body[-1].isascii() and not line[0].isascii():
+                body += line  # Chinese text runs on
+            else:
+                body += " " + line
     return body

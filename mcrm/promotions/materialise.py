@@ -57,10 +57,16 @@ def materialise_run(tenant: Tenant, promotion: Promotion, due_at: dt.datetime, n
     RunAlreadyStarted when another tick holds this run. When the credit is short (or the audience's
     conditions no longer work), nothing is queued: the run records why and the promotion is failed.
     """
+    # Imported here: mcrm.surveys.sending builds on the promotions services, which import this module.
+    from mcrm.surveys.sending import open_survey_conversations
+    from mcrm.surveys.services import SurveyError
+
     run = _start(tenant, promotion, due_at, now)
     work = db.begin_nested()
     try:
         audience, held_out, messages, cost = _write(tenant, promotion, run, now)
+        if promotion.survey_id is not None:
+            open_survey_conversations(tenant, promotion, run, now)
         if cost:
             with force_locale(tenant.locale):
                 note = _("Promotion “%(name)s”: %(count)d messages", name=promotion.name, count=messages)
@@ -75,7 +81,7 @@ def materialise_run(tenant: Tenant, promotion: Promotion, due_at: dt.datetime, n
             )
         _fail(promotion, run, error, audience=audience)
         return run
-    except SegmentError as problem:
+    except (SegmentError, SurveyError) as problem:
         work.rollback()
         _fail(promotion, run, str(problem)[:200], audience=0)
         return run

@@ -63,6 +63,8 @@ class Promotion(TenantScoped, Base):
     # so editing a saved segment later does not change what an already scheduled promotion sends).
     definition: Mapped[dict] = mapped_column(JSON)
     segment_id: Mapped[int | None] = mapped_column(ForeignKey("segments.id", ondelete="SET NULL"))
+    # A survey's sending: each recipient's run also opens a survey conversation (mcrm.surveys.sending).
+    survey_id: Mapped[int | None] = mapped_column(ForeignKey("surveys.id", ondelete="CASCADE"), index=True)
     status: Mapped[PromotionStatus] = mapped_column(_enum(PromotionStatus), default=PromotionStatus.DRAFT)
     send_at: Mapped[dt.datetime | None]  # the first run (UTC)
     repeat: Mapped[Repeat] = mapped_column(_enum(Repeat), default=Repeat.NONE)

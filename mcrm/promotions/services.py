@@ -54,6 +54,7 @@ class Plan:
     send_at_local: dt.datetime | None = None  # None: send now
     repeat: Repeat = Repeat.NONE
     repeat_until_local: dt.date | None = None
+    survey_id: int | None = None  # a survey's sending (mcrm.surveys.sending)
 
 
 @dataclass(frozen=True)
@@ -198,7 +199,11 @@ def _values(plan: Plan, checked: Checked) -> dict:
 def create_promotion(tenant: Tenant, plan: Plan, by_user: User | None, now: dt.datetime) -> Promotion:
     """A scheduled promotion (for now, when it is to be sent now); the caller commits."""
     promotion = Promotion(
-        tenant_id=tenant.id, created_by_id=by_user.id if by_user else None, **_values(plan, check(tenant, plan, now))
+        tenant_id=tenant.id,
+        created_by_id=by_user.id if by_user else None,
+        # Set once: editing the promotion later (its form knows nothing of surveys) keeps it a survey's sending.
+        survey_id=plan.survey_id,
+        **_values(plan, check(tenant, plan, now)),
     )
     db.add(promotion)
     db.flush()

@@ -37,6 +37,7 @@ from mcrm.analytics.rfm_classes import CLASS_LABELS
 from mcrm.apps.models import AppKind, AppSubscriber, AppUse, KeywordApp
 from mcrm.db import db
 from mcrm.members.models import Gender, Member, Source, Tag, member_tags
+from mcrm.surveys.models import Survey, SurveyResponse
 from tenants.models import Tenant
 
 MATCHES = ("all", "any")
@@ -664,6 +665,32 @@ class AppCondition(_IdCondition):
     def clause(self, tenant: Tenant, now: dt.datetime) -> ColumnElement[bool]:
         used = exists().where(AppUse.tenant_id == tenant.id, AppUse.member_id == Member.id, AppUse.app_id == self.value)
         return used if self.op == "used" else ~used
+
+
+@register
+class SurveyCondition(_IdCondition):
+    field = "survey"
+    label = _l("Survey")
+    unknown = _l("unknown survey")
+    help = _l("Answered: gave at least one answer.")
+    ops = (
+        Op("answered", _l("answered"), "choice", _l("Answered the survey %(value)s")),
+        Op("not_answered", _l("did not answer"), "choice", _l("Did not answer the survey %(value)s")),
+    )
+
+    @classmethod
+    def options(cls, tenant: Tenant) -> list[tuple[Any, str]]:
+        rows = db.execute(select(Survey.id, Survey.name).where(Survey.tenant_id == tenant.id).order_by(Survey.name))
+        return [(survey_id, name) for survey_id, name in rows]
+
+    def clause(self, tenant: Tenant, now: dt.datetime) -> ColumnElement[bool]:
+        answered = exists().where(
+            SurveyResponse.tenant_id == tenant.id,
+            SurveyResponse.member_id == Member.id,
+            SurveyResponse.survey_id == self.value,
+            SurveyResponse.answered_at.is_not(None),
+        )
+        return answered if self.op == "answered" else ~answered
 
 
 # Definitions ---------------------------------------------------------------------------------------------

@@ -1,4 +1,5 @@
-"""WAP pages for staff at the counter: members, points, coupons, the feedback inbox and today's figures."""
+"""WAP pages for staff at the counter: members, points, coupons, the feedback inbox, today's figures and the
+open surveys' results."""
 
 from flask import Blueprint, flash, g, redirect, render_template, request, url_for
 from flask_babel import gettext as _
@@ -38,6 +39,9 @@ from mcrm.points.views import purchase_from_form, redemption_from_form, reward_c
 from mcrm.promotions.coupons import CouponError, coupon_view, find_coupon, normalise_code, redeem, unknown
 from mcrm.reminders.forms import repeat_words
 from mcrm.reminders.services import list_reminders
+from mcrm.surveys.models import SurveyStatus
+from mcrm.surveys.results import average_text, survey_results
+from mcrm.surveys.services import list_surveys
 from mcrm.wap.forms import CouponForm, CouponRedeemForm, FindForm, RegisterForm
 from tenants.isolation import get_or_404
 
@@ -209,6 +213,19 @@ def reminders():
     """The reminders that go to this phone's user or that they wrote, with their next time."""
     items = list_reminders(g.tenant, current_user)
     return render_template("wap/reminders.html", items=items, words={r.id: repeat_words(g.tenant, r) for r in items})
+
+
+@bp.route("/surveys")
+@shop_user_required
+def surveys():
+    """Each open survey's figures in a few lines: responses, completion, and one line per question."""
+    now = utcnow()
+    open_surveys = [survey for survey in list_surveys(g.tenant) if survey.status == SurveyStatus.OPEN]
+    return render_template(
+        "wap/surveys.html",
+        items=[(survey, survey_results(g.tenant, survey, now, charts=False)) for survey in open_surveys],
+        average=average_text,
+    )
 
 
 @bp.route("/inbox")

@@ -147,6 +147,9 @@ def test_signature_leads_and_marketing_ends_with_the_opt_out_line(tenant, member
         tenant.opt_out_line = "拒收请回复R"
         db.commit()
     assert _queue(tenant, MessageKind.MARKETING, at(12), body="周末八折").body.endswith("周末八折拒收请回复R")
+    # A text in lines (a survey's options) gets the line on a line of its own, not glued to the last option.
+    options = _queue(tenant, MessageKind.MARKETING, at(13), body="您觉得菜品如何？\n1. 好\n2. 一般").body
+    assert options.endswith("2. 一般\n拒收请回复R")
 
 
 def test_a_dedupe_key_makes_the_second_queue_a_no_op(tenant, member):
