@@ -66,6 +66,22 @@ def placeholders(*extra: str):
     return check
 
 
+def coupon_placement(offer_field: str, *, empty_ok: bool = False):
+    """A validator: {coupon} in the text exactly when the form's `offer_field` offers a coupon, so a member never
+    gets a code they cannot see nor a bare "{coupon}". `empty_ok` when an empty text gets a default line with it."""
+
+    def check(form, field):
+        text = field.data or ""
+        offered = bool((form[offer_field].data or "").strip())
+        placed = "{coupon}" in text
+        if offered and not placed and not (empty_ok and not text.strip()):
+            raise ValidationError(_("Put {coupon} in the message where the code should go."))
+        if placed and not offered:
+            raise ValidationError(_("{coupon} needs a coupon offer: describe the offer, or take {coupon} out."))
+
+    return check
+
+
 class BasicsForm(FlaskForm):
     """Step 1: the keyword, the name, the type."""
 

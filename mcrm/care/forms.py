@@ -18,8 +18,9 @@ from wtforms import (
 )
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 
-from mcrm.apps.forms import placeholders
+from mcrm.apps.forms import coupon_placement, placeholders
 from mcrm.care.models import GreetingKind, GreetingRunStatus
+from mcrm.promotions.forms import DEFAULT_COUPON_DAYS
 
 MAX_TEMPLATE = 500  # a few SMS at most
 MAX_DAYS_BEFORE = 30
@@ -53,7 +54,7 @@ class RuleForm(FlaskForm):
     enabled = BooleanField(_l("On: greetings go out by themselves"))
     template = TextAreaField(
         _l("Message"),
-        validators=[Length(max=MAX_TEMPLATE), placeholders()],
+        validators=[Length(max=MAX_TEMPLATE), placeholders("coupon"), coupon_placement("coupon_offer")],
         render_kw={"rows": 4, "maxlength": MAX_TEMPLATE},
     )
     send_hour = SelectField(
@@ -68,6 +69,17 @@ class RuleForm(FlaskForm):
         default=0,
         validators=[InputRequired(), NumberRange(min=0, max=MAX_GIFT_POINTS)],
         description=_l("Bonus points credited to each member with the greeting; 0 for none."),
+        render_kw={"inputmode": "numeric"},
+    )
+    coupon_offer = StringField(
+        _l("Coupon offer (optional)"),
+        validators=[Length(max=80)],
+        description=_l("E.g. A free dessert: each member greeted gets their own code where {coupon} is."),
+    )
+    coupon_valid_days = IntegerField(
+        _l("Valid for (days)"),
+        default=DEFAULT_COUPON_DAYS,
+        validators=[Optional(), NumberRange(min=1, max=365)],
         render_kw={"inputmode": "numeric"},
     )
     # Renders the page again with the text as a member gets it, saving nothing.

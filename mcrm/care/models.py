@@ -33,6 +33,9 @@ class GreetingRule(TenantScoped, Base):
     send_hour: Mapped[int] = mapped_column(default=10)  # shop-local hour of the day
     days_before: Mapped[int] = mapped_column(default=0)  # birthday and anniversary: 0 = on the day
     gift_points: Mapped[int] = mapped_column(default=0)  # bonus points credited with the greeting
+    # A coupon with the greeting: what it offers ("" = no coupon) and how long it stays good.
+    coupon_offer: Mapped[str] = mapped_column(String(80), default="")
+    coupon_valid_days: Mapped[int] = mapped_column(default=30)
     # Holiday: the holiday's name as the `holidays` library gives it in English (stable across years).
     holiday_key: Mapped[str | None] = mapped_column(String(120))
     # Special day: month and day; a year makes it a one-off, no year means every year.

@@ -7,8 +7,9 @@ Each message's dedupe key names the rule, the year of the occasion and the membe
 rule's hour or day in between. The year is the member's own: the solar year, or the lunar year for a lunar
 birthday (whose solar date can fall twice in one solar year and not at all in the next).
 
-Gifts are bonus points, booked before the messages are written so {points} reads the balance with the gift.
-A coupon code is not offered: the shop's coupons belong to promotion runs.
+Gifts are bonus points, booked before the messages are written so {points} reads the balance with the gift,
+and a coupon (when the rule offers one): one code for each member greeted, owned by the run, written before
+the messages so {coupon} reads it.
 """
 
 from __future__ import annotations
@@ -31,6 +32,8 @@ from mcrm.messaging.models import Direction, Message, MessageKind, MessageStatus
 from mcrm.messaging.policies import VALIDITY, quiet_until
 from mcrm.points.models import EntryReason
 from mcrm.points.services import book_adjustments
+from mcrm.promotions.coupon_codes import free_prefix, insert_coupons
+from mcrm.promotions.models import Coupon
 from mcrm.promotions.sms_sql import exact_parts, maybe_straddled, personalise
 from tenants.models import Tenant
 from tenants.numbers import sms_number
@@ -84,7 +87,7 @@ def send_greetings(
     work = db.begin_nested()
     cost = 0
     try:
-        messages, cost = _write(tenant, rule, occurs_on, now)
+        messages, cost = _write(tenant, rule, run, occurs_on, now)
         if cost:
             with force_locale(tenant.locale):
                 note = _("Greeting “%(name)s”: %(count)d messages", name=rule.name, count=messages)
@@ -136,8 +139,8 @@ def record_run(
     return run
 
 
-def _write(tenant: Tenant, rule: GreetingRule, day: dt.date, now: dt.datetime) -> tuple[int, int]:
-    """The gifts and messages of `rule` on `day`; (messages, credits)."""
+def _write(tenant: Tenant, rule: GreetingRule, run: GreetingRun, day: dt.date, now: dt.datetime) -> tuple[int, int]:
+    """The gifts, coupons and messages of `rule` on `day`; (messages, credits)."""
     chosen = recipients_clause(tenant, rule, day)
     if rule.gift_points > 0:
         members = db.scalars(select(Member.id).where(chosen)).all()
@@ -146,7 +149,20 @@ def _write(tenant: Tenant, rule: GreetingRule, day: dt.date, now: dt.datetime) -
                 note = _("Greeting “%(name)s”", name=rule.name)
             gifts = dict.fromkeys(members, rule.gift_points)
             book_adjustments(tenant, gifts, note=note, reason=EntryReason.GIFT)
-    shape = personalise(tenant, rule.template, kind=MessageKind.CARE)
+    source = Member.__table__
+    if rule.coupon_offer:
+        chosen_ids = select(Member.id.label("member_id")).where(chosen).subquery("recipients")
+        count = db.scalar(select(func.count()).select_from(chosen_ids))
+        expires_at = now + dt.timedelta(days=rule.coupon_valid_days)
+        insert_coupons(tenant, free_prefix(tenant), chosen_ids, {"greeting_run_id": run.id}, count, expires_at)
+        # The run's coupons are exactly the members greeted.
+        source = source.join(
+            Coupon.__table__,
+            and_(Coupon.member_id == Member.id, Coupon.tenant_id == tenant.id, Coupon.greeting_run_id == run.id),
+        )
+        shape = personalise(tenant, rule.template, coupon=Coupon.code, kind=MessageKind.CARE)
+    else:
+        shape = personalise(tenant, rule.template, kind=MessageKind.CARE)
     send_after = quiet_until(tenant, now)
     planned = send_after or now
     utc = Message.send_after.type
@@ -165,7 +181,7 @@ def _write(tenant: Tenant, rule: GreetingRule, day: dt.date, now: dt.datetime) -
         "expires_at": literal(planned + VALIDITY, utc),
         "created_at": literal(now, utc),
     }
-    rows = select(*(c.label(name) for name, c in columns.items())).where(chosen)
+    rows = select(*(c.label(name) for name, c in columns.items())).select_from(source).where(chosen)
     ids = db.scalars(insert(Message).from_select(list(columns), rows).returning(Message.id)).all()
     if not ids:
         return 0, 0

@@ -19,6 +19,7 @@ from mcrm.care.models import GreetingKind, GreetingRule, GreetingRun
 from mcrm.db import db
 from mcrm.members.models import Member
 from mcrm.messaging.models import MessageKind
+from mcrm.promotions.services import EXAMPLE_COUPON
 from mcrm.promotions.sms_sql import Template, name_for
 from tenants.models import Tenant
 
@@ -44,6 +45,8 @@ class RuleChanges:
     template: str
     send_hour: int = 10
     gift_points: int = 0
+    coupon_offer: str = ""  # "" for no coupon
+    coupon_valid_days: int = 30
     days_before: int = 0
     special_month: int | None = None
     special_day: int | None = None
@@ -76,6 +79,10 @@ def _check(kind: GreetingKind, changes: RuleChanges, today: dt.date) -> None:
         raise CareError(_("Choose an hour between 00:00 and 23:00."), "send_hour")
     if not 0 <= changes.gift_points <= 10_000:
         raise CareError(_("Gift points go from 0 to 10000."), "gift_points")
+    if len(changes.coupon_offer.strip()) > 80:
+        raise CareError(_("Describe the offer in at most 80 characters."), "coupon_offer")
+    if not 1 <= changes.coupon_valid_days <= 365:
+        raise CareError(_("A coupon is valid for 1 to 365 days."), "coupon_valid_days")
     if kind in MEMBER_DAYS and not 0 <= changes.days_before <= 30:
         raise CareError(_("Send it on the day or up to 30 days before."), "days_before")
     if kind == GreetingKind.SPECIAL_DAY:
@@ -102,6 +109,8 @@ def _apply(rule: GreetingRule, changes: RuleChanges) -> None:
     rule.template = changes.template.strip()
     rule.send_hour = changes.send_hour
     rule.gift_points = changes.gift_points
+    rule.coupon_offer = changes.coupon_offer.strip()
+    rule.coupon_valid_days = changes.coupon_valid_days
     if rule.kind in MEMBER_DAYS:
         rule.days_before = changes.days_before
     if rule.kind == GreetingKind.SPECIAL_DAY:
@@ -217,12 +226,13 @@ def sample_member(tenant: Tenant) -> Member | None:
     )
 
 
-def preview_text(tenant: Tenant, template: str, gift_points: int, member: Member | None) -> str:
+def preview_text(tenant: Tenant, template: str, gift_points: int, coupon_offer: str, member: Member | None) -> str:
     """The greeting as `member` gets it, as the tick writes it: the signature, then the text with no opt-out
-    line, {points} reading the balance with the gift booked."""
+    line, {points} reading the balance with the gift booked and {coupon} an example code when there is an offer."""
+    offered = bool(coupon_offer.strip())
     values = {
         "name": name_for(tenant, member.name if member else "", member.locale if member else None),
         "points": str((member.points_balance if member else 0) + gift_points),
-        "coupon": "",
+        "coupon": EXAMPLE_COUPON if offered else "",
     }
-    return Template.of(tenant, template, coupon=False, kind=MessageKind.CARE).render(values)
+    return Template.of(tenant, template, coupon=offered, kind=MessageKind.CARE).render(values)

@@ -50,6 +50,7 @@ from mcrm.db import db, utcnow
 from mcrm.messaging.counter import cost
 from mcrm.messaging.models import MessageKind
 from mcrm.messaging.policies import quiet_until
+from mcrm.promotions.forms import DEFAULT_COUPON_DAYS
 from tenants.isolation import get_or_404
 
 bp = Blueprint("care", __name__, url_prefix="/greetings")
@@ -188,6 +189,8 @@ def _changes(form) -> RuleChanges:
         template=form.template.data or "",
         send_hour=form.send_hour.data,
         gift_points=form.gift_points.data or 0,
+        coupon_offer=form.coupon_offer.data or "",
+        coupon_valid_days=form.coupon_valid_days.data or DEFAULT_COUPON_DAYS,
         days_before=(form.days_before.data or 0) if "days_before" in form else 0,
         special_month=form.special_month.data if "special_month" in form else None,
         special_day=form.special_day.data if "special_day" in form else None,
@@ -223,7 +226,7 @@ def _rule_page(form, rule: GreetingRule | None, kind: GreetingKind):
     shown = None
     if template.strip() and not form.template.errors:
         gift = 0 if form.gift_points.errors else form.gift_points.data or 0
-        shown = preview_text(g.tenant, template, gift, member)
+        shown = preview_text(g.tenant, template, gift, form.coupon_offer.data or "", member)
     return render_template(
         "care/edit.html",
         form=form,

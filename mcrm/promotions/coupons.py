@@ -13,11 +13,13 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select, update
 
+from mcrm.care.models import GreetingRule, GreetingRun
 from mcrm.db import db
 from mcrm.feedback.services import masked_phone
 from mcrm.members.models import Member
 from mcrm.points.models import Channel
 from mcrm.promotions.models import Coupon, Promotion, PromotionRun
+from mcrm.surveys.models import Survey, SurveyResponse
 from tenants.models import Tenant, User
 
 # Codes are capital letters and digits (KPW482931) and fit the column; anything else is no code at all,
@@ -145,23 +147,15 @@ class CouponView:
 
 
 def coupon_view(tenant: Tenant, coupon: Coupon, now: dt.datetime) -> CouponView:
-    promotion_name, offer, name, phone = db.execute(
-        select(Promotion.name, Promotion.coupon_offer, Member.name, Member.phone)
-        .select_from(PromotionRun)
-        .join(Promotion, Promotion.id == PromotionRun.promotion_id)
-        .join(Member, Member.id == coupon.member_id)
-        .where(
-            PromotionRun.id == coupon.run_id,
-            PromotionRun.tenant_id == tenant.id,
-            Promotion.tenant_id == tenant.id,
-            Member.tenant_id == tenant.id,
-        )
+    giver_name, offer = _giver(tenant, coupon)
+    name, phone = db.execute(
+        select(Member.name, Member.phone).where(Member.id == coupon.member_id, Member.tenant_id == tenant.id)
     ).one()
     return CouponView(
         code=coupon.code,
         status=status_of(coupon, now),
-        offer=offer or promotion_name,  # a promotion saved without an offer: its name says what it was
-        promotion=promotion_name,
+        offer=offer or giver_name,  # a promotion saved without an offer: its name says what it was
+        promotion=giver_name,
         member_id=coupon.member_id,
         member_name=name,
         member_phone=phone,
@@ -169,3 +163,27 @@ def coupon_view(tenant: Tenant, coupon: Coupon, now: dt.datetime) -> CouponView:
         expires_at=coupon.expires_at,
         redeemed_at=coupon.redeemed_at,
     )
+
+
+def _giver(tenant: Tenant, coupon: Coupon) -> tuple[str, str]:
+    """(name, offer) of what gave the coupon: a promotion, a greeting rule or a survey."""
+    if coupon.greeting_run_id is not None:
+        query = (
+            select(GreetingRule.name, GreetingRule.coupon_offer)
+            .join(GreetingRun, GreetingRun.rule_id == GreetingRule.id)
+            .where(GreetingRun.id == coupon.greeting_run_id, GreetingRun.tenant_id == tenant.id)
+        )
+    elif coupon.survey_response_id is not None:
+        query = (
+            select(Survey.name, Survey.coupon_offer)
+            .join(SurveyResponse, SurveyResponse.survey_id == Survey.id)
+            .where(SurveyResponse.id == coupon.survey_response_id, SurveyResponse.tenant_id == tenant.id)
+        )
+    else:
+        query = (
+            select(Promotion.name, Promotion.coupon_offer)
+            .join(PromotionRun, PromotionRun.promotion_id == Promotion.id)
+            .where(PromotionRun.id == coupon.run_id, PromotionRun.tenant_id == tenant.id)
+        )
+    name, offer = db.execute(query).one()
+    return name, offer

@@ -9,7 +9,8 @@ from sqlalchemy import String, func, literal, select
 
 from mcrm.db import db
 from mcrm.members.models import Member
-from mcrm.promotions.materialise import MIN_COUPON_DIGITS, coupon_digits, holdout_size
+from mcrm.promotions.coupon_codes import MIN_COUPON_DIGITS, coupon_digits
+from mcrm.promotions.materialise import holdout_size
 from mcrm.promotions.sms_sql import personalise
 from mcrm.segments.compile import audience_query
 from mcrm.segments.conditions import Definition

@@ -8,8 +8,6 @@ when it claims each message, so the rows written here go out like any queued by 
 from __future__ import annotations
 
 import datetime as dt
-import itertools
-import secrets
 
 from flask_babel import force_locale
 from flask_babel import gettext as _
@@ -21,6 +19,7 @@ from mcrm.db import db
 from mcrm.members.models import Member
 from mcrm.messaging.models import Direction, Message, MessageKind, MessageStatus, SuppressReason
 from mcrm.messaging.policies import COUNTED_STATES, VALIDITY, local_day_bounds, quiet_until
+from mcrm.promotions.coupon_codes import free_prefix, insert_coupons
 from mcrm.promotions.models import Coupon, Promotion, PromotionHoldout, PromotionRun, PromotionStatus, Repeat
 from mcrm.promotions.schedule import next_run_after
 from mcrm.promotions.sms_sql import exact_parts, maybe_straddled, personalise
@@ -28,10 +27,6 @@ from mcrm.segments.compile import audience_query
 from mcrm.segments.conditions import SegmentError
 from tenants.models import Tenant
 from tenants.numbers import sms_number
-
-# Capital letters a person cannot mistake for a digit (no I, no O).
-COUPON_LETTERS = "ABCDEFGHJKLMNPQRSTUVWXYZ"
-MIN_COUPON_DIGITS = 6
 
 
 class RunAlreadyStarted(Exception):
@@ -41,14 +36,6 @@ class RunAlreadyStarted(Exception):
 def holdout_size(audience: int, percent: int) -> int:
     """round(audience × percent / 100), halves up."""
     return (audience * percent + 50) // 100
-
-
-def coupon_digits(count: int) -> int:
-    """Digits enough that `count` codes of the run fit: 10^d ≥ count, and never fewer than six."""
-    digits = MIN_COUPON_DIGITS
-    while 10**digits < count:
-        digits += 1
-    return digits
 
 
 def materialise_run(tenant: Tenant, promotion: Promotion, due_at: dt.datetime, now: dt.datetime) -> PromotionRun:
@@ -125,7 +112,7 @@ def _start(
         promotion_id=promotion.id,
         due_at=due_at,
         started_at=now,
-        coupon_prefix=_free_prefix(tenant) if with_coupons else None,
+        coupon_prefix=free_prefix(tenant) if with_coupons else None,
     )
     savepoint = db.begin_nested()
     db.add(run)
@@ -136,22 +123,6 @@ def _start(
         raise RunAlreadyStarted(f"promotion {promotion.id} due at {due_at.isoformat()}") from None
     savepoint.commit()
     return run
-
-
-def _free_prefix(tenant: Tenant) -> str:
-    """Three letters no earlier run of the shop used, so codes of different runs never meet."""
-    used = set(
-        db.scalars(
-            select(PromotionRun.coupon_prefix).where(
-                PromotionRun.tenant_id == tenant.id, PromotionRun.coupon_prefix.is_not(None)
-            )
-        )
-    )
-    free = ["".join(letters) for letters in itertools.product(COUPON_LETTERS, repeat=3)]
-    free = [prefix for prefix in free if prefix not in used]
-    if not free:
-        raise RuntimeError(f"shop {tenant.id} has used every coupon prefix")
-    return secrets.choice(free)
 
 
 def _write(tenant: Tenant, promotion: Promotion, run: PromotionRun, now: dt.datetime) -> tuple[int, int, int, int]:
@@ -177,7 +148,9 @@ def _write(tenant: Tenant, promotion: Promotion, run: PromotionRun, now: dt.date
         )
     )
     if promotion.coupon_enabled:
-        _write_coupons(tenant, promotion, run, recipients.subquery("recipients"), total - held_out, now)
+        expires_at = now + dt.timedelta(days=promotion.coupon_valid_days)
+        chosen = recipients.subquery("recipients")
+        insert_coupons(tenant, run.coupon_prefix, chosen, {"run_id": run.id}, total - held_out, expires_at)
         # The run's coupons are exactly its recipients.
         source = Member.__table__.join(
             Coupon.__table__,
@@ -197,34 +170,6 @@ def _write(tenant: Tenant, promotion: Promotion, run: PromotionRun, now: dt.date
         )
     ).one()
     return held_out + messages, held_out, messages, int(cost)
-
-
-def _write_coupons(tenant: Tenant, promotion: Promotion, run: PromotionRun, recipients, count: int, now) -> None:
-    # (position × a + b) mod 10^d with a coprime to 10 is a bijection on 0 … 10^d − 1, so the run's codes are
-    # distinct without checking, and do not read as a sequence; the prefix keeps runs apart.
-    digits = coupon_digits(count)
-    modulus = 10**digits
-    a = secrets.randbelow(modulus)
-    while a % 2 == 0 or a % 5 == 0:
-        a = secrets.randbelow(modulus)
-    b = secrets.randbelow(modulus)
-    position = func.row_number().over(order_by=recipients.c.member_id)
-    number = (position * a + b) % modulus
-    # 10^d + n has d + 1 digits: dropping the leading 1 zero-pads n to d digits on both databases.
-    code = literal(run.coupon_prefix, String) + func.substr(cast(number + modulus, String), 2)
-    expires_at = now + dt.timedelta(days=promotion.coupon_valid_days)
-    db.execute(
-        insert(Coupon).from_select(
-            ["tenant_id", "run_id", "member_id", "code", "expires_at"],
-            select(
-                literal(tenant.id),
-                literal(run.id),
-                recipients.c.member_id,
-                code,
-                literal(expires_at, Coupon.expires_at.type),
-            ),
-        )
-    )
 
 
 def _write_messages(tenant: Tenant, run: PromotionRun, source, shape, now: dt.datetime) -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import enum
 
-from sqlalchemy import JSON, ForeignKey, Index, String, Text, UniqueConstraint, text
+from sqlalchemy import JSON, CheckConstraint, ForeignKey, Index, String, Text, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from mcrm.db import Base, utcnow
@@ -119,16 +119,27 @@ class PromotionHoldout(TenantScoped, Base):
 
 
 class Coupon(TenantScoped, Base):
-    """A personal code sent in a run's message; a cashier redeems it once."""
+    """A personal code sent in a promotion run's message, a greeting or a survey's thanks; a cashier redeems
+    it once."""
 
     __tablename__ = "coupons"
     __table_args__ = (
         UniqueConstraint("tenant_id", "code"),
         Index("ix_coupons_run", "run_id"),
+        Index("ix_coupons_greeting_run", "greeting_run_id"),
+        Index("ix_coupons_survey_response", "survey_response_id"),
+        # A coupon has exactly one owner, whose offer it carries.
+        CheckConstraint(
+            "(CASE WHEN run_id IS NULL THEN 0 ELSE 1 END) + (CASE WHEN greeting_run_id IS NULL THEN 0 ELSE 1 END)"
+            " + (CASE WHEN survey_response_id IS NULL THEN 0 ELSE 1 END) = 1",
+            name="coupon_one_owner",
+        ),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    run_id: Mapped[int] = mapped_column(ForeignKey("promotion_runs.id", ondelete="CASCADE"))
+    run_id: Mapped[int | None] = mapped_column(ForeignKey("promotion_runs.id", ondelete="CASCADE"))
+    greeting_run_id: Mapped[int | None] = mapped_column(ForeignKey("greeting_runs.id", ondelete="CASCADE"))
+    survey_response_id: Mapped[int | None] = mapped_column(ForeignKey("survey_responses.id", ondelete="CASCADE"))
     member_id: Mapped[int] = mapped_column(ForeignKey("members.id", ondelete="CASCADE"))
     code: Mapped[str] = mapped_column(String(16))
     expires_at: Mapped[dt.datetime]

@@ -18,9 +18,10 @@ from wtforms import (
 )
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 
-from mcrm.promotions.forms import AT, NOW
+from mcrm.apps.forms import coupon_placement, placeholders
+from mcrm.promotions.forms import AT, DEFAULT_COUPON_DAYS, NOW
 from mcrm.surveys.models import QuestionKind, SurveyStatus
-from mcrm.surveys.services import MAX_EXPIRE_HOURS, MAX_QUESTIONS, MAX_REWARD
+from mcrm.surveys.services import MAX_COUPON_DAYS, MAX_EXPIRE_HOURS, MAX_OFFER, MAX_QUESTIONS, MAX_REWARD
 
 KIND_LABELS = {
     QuestionKind.SINGLE: _l("One choice"),
@@ -73,7 +74,8 @@ class SurveyForm(FlaskForm):
     questions = FieldList(FormField(QuestionForm), min_entries=BLANK_QUESTION_ROWS, max_entries=MAX_QUESTIONS)
     thank_you = TextAreaField(
         _l("Thank-you text"),
-        validators=[Length(max=MAX_TEXT)],
+        # Empty with an offer is fine: the thanks then reads the code with a default line.
+        validators=[Length(max=MAX_TEXT), placeholders("coupon"), coupon_placement("coupon_offer", empty_ok=True)],
         description=_l("Optional: sent after the last answer."),
         render_kw={"rows": 2, "maxlength": MAX_TEXT},
     )
@@ -82,6 +84,17 @@ class SurveyForm(FlaskForm):
         default=0,
         validators=[InputRequired(), NumberRange(min=0, max=MAX_REWARD)],
         description=_l("Credited to a member who answers every question; 0 for none."),
+        render_kw={"inputmode": "numeric"},
+    )
+    coupon_offer = StringField(
+        _l("Coupon offer (optional)"),
+        validators=[Length(max=MAX_OFFER)],
+        description=_l("E.g. A free dessert: a member who answers every question gets their own code."),
+    )
+    coupon_valid_days = IntegerField(
+        _l("Valid for (days)"),
+        default=DEFAULT_COUPON_DAYS,
+        validators=[Optional(), NumberRange(min=1, max=MAX_COUPON_DAYS)],
         render_kw={"inputmode": "numeric"},
     )
     expire_hours = IntegerField(

@@ -43,6 +43,9 @@ class Survey(TenantScoped, Base):
     intro: Mapped[str] = mapped_column(Text, default="")  # sent before the first question
     thank_you: Mapped[str] = mapped_column(Text, default="")  # after the last answer
     reward_points: Mapped[int] = mapped_column(default=0)  # credited when a member completes it
+    # A coupon in the thanks: what it offers ("" = no coupon) and how long it stays good.
+    coupon_offer: Mapped[str] = mapped_column(String(80), default="")
+    coupon_valid_days: Mapped[int] = mapped_column(default=30)
     keyword: Mapped[str | None] = mapped_column(String(20))  # a member can start it by texting this
     expire_hours: Mapped[int] = mapped_column(default=48)  # an unanswered question waits this long
     status: Mapped[SurveyStatus] = mapped_column(_enum(SurveyStatus), default=SurveyStatus.DRAFT)

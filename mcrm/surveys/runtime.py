@@ -16,7 +16,7 @@ from __future__ import annotations
 import datetime as dt
 
 from flask_babel import gettext as _
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 
 from mcrm.apps.models import Conversation, ConversationKind
 from mcrm.apps.placeholders import fill
@@ -28,6 +28,8 @@ from mcrm.members.models import Member
 from mcrm.messaging.models import Message
 from mcrm.points.models import EntryReason
 from mcrm.points.services import book_adjustments
+from mcrm.promotions.coupon_codes import free_prefix, issue_coupon
+from mcrm.promotions.models import Coupon
 from mcrm.surveys.answers import allowed_hint, parse_answer, question_text
 from mcrm.surveys.models import Survey, SurveyAnswer, SurveyResponse, SurveyStatus
 from tenants.models import Tenant
@@ -161,8 +163,14 @@ def _complete(tenant: Tenant, survey: Survey, response: SurveyResponse, member: 
             reason=EntryReason.GIFT,
         )
         db.refresh(member, ["points_balance"])
+    # A coupon needs a member to hold it: a stranger's thanks has none ({coupon} reads empty).
+    coupon = _issue_coupon(tenant, survey, response, member, now) if claimed and member and survey.coupon_offer else ""
     if survey.thank_you:
-        return fill(survey.thank_you, tenant, member)
+        return fill(survey.thank_you, tenant, member, coupon=coupon)
+    if coupon:
+        return _(
+            "Thank you for your answers! Your coupon: %(code)s (%(offer)s).", code=coupon, offer=survey.coupon_offer
+        )
     if rewarded:
         return _(
             "Thank you for your answers! %(points)d points were added: you have %(balance)d.",
@@ -170,3 +178,18 @@ def _complete(tenant: Tenant, survey: Survey, response: SurveyResponse, member: 
             balance=member.points_balance,
         )
     return _("Thank you for your answers!")
+
+
+def _issue_coupon(tenant: Tenant, survey: Survey, response: SurveyResponse, member: Member, now: dt.datetime) -> str:
+    """The code of the coupon `response` earns; the survey keeps the prefix its first coupon took."""
+    prefix = db.scalar(
+        select(func.substr(Coupon.code, 1, 3))
+        .join(SurveyResponse, SurveyResponse.id == Coupon.survey_response_id)
+        .where(
+            Coupon.tenant_id == tenant.id, SurveyResponse.tenant_id == tenant.id, SurveyResponse.survey_id == survey.id
+        )
+        .limit(1)
+    )
+    expires_at = now + dt.timedelta(days=survey.coupon_valid_days)
+    owner = {"survey_response_id": response.id}
+    return issue_coupon(tenant, prefix or free_prefix(tenant), member.id, owner, expires_at).code

@@ -19,6 +19,8 @@ MIN_OPTIONS = 2
 MAX_OPTIONS = 9  # answered with one digit or letter: 1–9, A–I
 MAX_REWARD = 10_000
 MAX_EXPIRE_HOURS = 168
+MAX_OFFER = 80  # Survey.coupon_offer's column
+MAX_COUPON_DAYS = 365
 CHOICE_KINDS = frozenset({QuestionKind.SINGLE, QuestionKind.MULTIPLE})
 
 
@@ -48,6 +50,8 @@ class SurveyDraft:
     reward_points: int
     expire_hours: int
     questions: tuple[QuestionDraft, ...]
+    coupon_offer: str = ""  # "" for no coupon
+    coupon_valid_days: int = 30
 
 
 def _keyword(tenant: Tenant, word: str, survey: Survey | None) -> str | None:
@@ -103,6 +107,13 @@ def _apply(tenant: Tenant, survey: Survey, draft: SurveyDraft) -> None:
         raise SurveyError(_("Enter between 0 and %(most)d points.", most=MAX_REWARD), field="reward_points")
     if not 1 <= draft.expire_hours <= MAX_EXPIRE_HOURS:
         raise SurveyError(_("Enter between 1 and %(most)d hours.", most=MAX_EXPIRE_HOURS), field="expire_hours")
+    offer = draft.coupon_offer.strip()
+    if len(offer) > MAX_OFFER:
+        raise SurveyError(_("Describe the offer in at most %(most)d characters.", most=MAX_OFFER), "coupon_offer")
+    if not 1 <= draft.coupon_valid_days <= MAX_COUPON_DAYS:
+        raise SurveyError(
+            _("A coupon is valid for 1 to %(most)d days.", most=MAX_COUPON_DAYS), field="coupon_valid_days"
+        )
     questions = _questions(draft.questions)
     if survey.id is not None and questions != _current(survey):
         if has_responses(tenant, survey):
@@ -118,6 +129,8 @@ def _apply(tenant: Tenant, survey: Survey, draft: SurveyDraft) -> None:
     survey.thank_you = draft.thank_you.strip()
     survey.reward_points = draft.reward_points
     survey.expire_hours = draft.expire_hours
+    survey.coupon_offer = offer
+    survey.coupon_valid_days = draft.coupon_valid_days
     if not survey.questions:
         survey.questions.extend(
             SurveyQuestion(

@@ -19,7 +19,7 @@ from wtforms import FieldList
 
 from mcrm.auth.decorators import owner_required
 from mcrm.db import db, utcnow
-from mcrm.promotions.forms import NOW
+from mcrm.promotions.forms import DEFAULT_COUPON_DAYS, NOW
 from mcrm.promotions.services import Plan, PromotionError, audience_of, preview, segment_of
 from mcrm.segments.conditions import SegmentError, parse_definition
 from mcrm.segments.models import Segment
@@ -84,6 +84,8 @@ def _form_data(survey: Survey) -> dict:
         "intro": survey.intro,
         "thank_you": survey.thank_you,
         "reward_points": survey.reward_points,
+        "coupon_offer": survey.coupon_offer,
+        "coupon_valid_days": survey.coupon_valid_days,
         "expire_hours": survey.expire_hours,
         "questions": [
             {"prompt": q.prompt, "kind": q.kind.value, "options": "\n".join(q.options or [])} for q in survey.questions
@@ -115,6 +117,8 @@ def _draft(form: SurveyForm, survey: Survey | None, locked: bool) -> SurveyDraft
         intro=form.intro.data or "",
         thank_you=form.thank_you.data or "",
         reward_points=form.reward_points.data or 0,
+        coupon_offer=form.coupon_offer.data or "",
+        coupon_valid_days=form.coupon_valid_days.data or DEFAULT_COUPON_DAYS,
         expire_hours=form.expire_hours.data or 48,
         questions=tuple(rows),
     )

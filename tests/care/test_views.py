@@ -311,3 +311,28 @@ def test_another_shops_rule_is_not_found(client, app, shop_a, shop_b):
         assert client.post(path, data=data).status_code == 404, path
     after = _rule(app, shop_b, GreetingKind.HOLIDAY, theirs.holiday_key)
     assert (after.name, after.enabled) == (theirs.name, False)
+
+
+def test_a_coupon_offer_goes_with_coupon_in_the_message(client, app, shop_a):
+    log_in(client, "owner-a@example.com")
+    _open_greetings(client)
+    birthday = _rule(app, shop_a, GreetingKind.BIRTHDAY)
+    refused = {
+        "Put {coupon} in the message where the code should go.": {"coupon_offer": "A free dessert"},
+        "{coupon} needs a coupon offer": {"template": "Happy birthday {name}! Your code: {coupon}"},
+    }
+    for error, changes in refused.items():
+        response = client.post(f"/greetings/{birthday.id}", data=_form(birthday, **changes))
+        assert response.status_code == 200
+        assert error in response.text
+    assert _fields(_rule(app, shop_a, GreetingKind.BIRTHDAY), "coupon_offer", "coupon_valid_days") == ("", 30)
+
+    template = "Happy birthday {name}! Show {coupon} for your gift."
+    changes = {"template": template, "coupon_offer": "A free dessert", "coupon_valid_days": "14"}
+    preview = client.post(f"/greetings/{birthday.id}", data=_form(birthday, preview="Preview", **changes)).text
+    assert _text(preview, "preview-text") == "【Shop A】Happy birthday friend! Show KPW482931 for your gift."
+    response = client.post(f"/greetings/{birthday.id}", data=_form(birthday, gift_points=50, **changes))
+    assert response.status_code == 302
+    saved = _rule(app, shop_a, GreetingKind.BIRTHDAY)
+    assert _fields(saved, "template", "coupon_offer", "coupon_valid_days") == (template, "A free dessert", 14)
+    assert "50 points · coupon: A free dessert" in _row(client.get("/greetings/").text, birthday.id)

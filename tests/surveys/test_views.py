@@ -322,3 +322,28 @@ def test_another_shops_survey_is_not_found(client, app, shop_a, shop_b):
         assert client.post(f"/surveys/{survey_id}/{path}", data=_form()).status_code == 404, path
     assert "Shop B survey" not in client.get("/surveys/").text
     assert _surveys(app, shop_b)[0].status == SurveyStatus.OPEN
+
+
+def test_a_coupon_offer_goes_with_coupon_in_the_thanks(client, app, shop_a):
+    log_in(client, "owner-a@example.com")
+    refused = {
+        "Put {coupon} in the message where the code should go.": {"coupon_offer": "A free dessert"},
+        "{coupon} needs a coupon offer": {"thank_you": "Thank you! Your code: {coupon}"},
+    }
+    for message, changes in refused.items():
+        response = client.post("/surveys/new", data=_form(**changes))
+        assert response.status_code == 200
+        assert message in response.text
+    assert _surveys(app, shop_a) == []
+
+    changes = {"thank_you": "Thank you! Show {coupon} for your gift.", "coupon_offer": "A free dessert"}
+    response = client.post("/surveys/new", data=_form(coupon_valid_days="14", **changes))
+    assert response.status_code == 302
+    (survey,) = _surveys(app, shop_a)
+    assert (survey.thank_you, survey.coupon_offer, survey.coupon_valid_days) == (
+        "Thank you! Show {coupon} for your gift.",
+        "A free dessert",
+        14,
+    )
+    page = client.get(f"/surveys/{survey.id}/edit").text
+    assert 'value="A free dessert"' in page and 'value="14"' in page
