@@ -126,13 +126,15 @@ def _gsm_septets_pg(element, compiler, **kw):
         ),
         else_=-1,
     )
-    return compiler.process(expression, **kw)
+    return f"({compiler.process(expression, **kw)})"
 
 
 @compiles(utf16_units, "postgresql")
 def _utf16_units_pg(element, compiler, **kw):
     text = _argument(element)
-    return compiler.process(func.length(text) + func.length(func.regexp_replace(text, PG_NOT_ASTRAL, "", "g")), **kw)
+    units = func.length(text) + func.length(func.regexp_replace(text, PG_NOT_ASTRAL, "", "g"))
+    # In parentheses: the caller may multiply it (a name used twice), and `a + b * 2` is not `(a + b) * 2`.
+    return f"({compiler.process(units, **kw)})"
 
 
 def fallback_names(tenant: Tenant) -> dict[str, str]:

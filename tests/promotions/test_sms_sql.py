@@ -104,3 +104,14 @@ def test_unknown_names_read_friend_in_the_members_language(ctx, shop_a):
         texts = [row[1] for row in _rows(tenant, "Hi {name}", members)]
         assert [t.split("Hi ")[1].split(" Reply")[0] for t in texts] == ["朋友", "friend", "Ann"]
         db.rollback()
+
+
+def test_a_name_used_several_times_is_counted_each_time(ctx, shop_a):
+    # Seven fallback names make 72 UCS-2 units: two parts, not the one a mis-bracketed sum would give.
+    with scoped_to(shop_a.tenant.id):
+        tenant = db.get(Tenant, shop_a.tenant.id)
+        tenant.signature, tenant.locale = "【Shop A】", "en"
+        member = add_member(tenant, "+8613900000001", "", locale=None, points_balance=0)
+        ((_id, text, encoding, parts, _straddled),) = _rows(tenant, "{name}" * 7, [member])
+        assert text == "【Shop A】" + "friend" * 7 + " Reply STOP to opt out"
+        assert (encoding, parts) == ("UCS-2", sms_shape(text).count) == ("UCS-2", 2)
